@@ -1,0 +1,137 @@
+from __future__ import annotations
+
+import re
+
+from drf_spectacular.utils import extend_schema_field
+from rest_framework import serializers
+
+from accounts.models import CoachProfile, User
+
+_CURRENCY = re.compile(r"^[A-Za-z]{3}$")
+
+
+class UserSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = User
+        fields = ["id", "email", "first_name", "last_name", "role"]
+        read_only_fields = fields
+
+
+class PersonSerializer(serializers.ModelSerializer):
+    """A participant as other people see them."""
+
+    class Meta:
+        model = User
+        fields = ["id", "first_name", "last_name"]
+        read_only_fields = fields
+
+
+class RatingSummarySerializer(serializers.Serializer):
+    average = serializers.FloatField(allow_null=True)
+    count = serializers.IntegerField()
+    criteria = serializers.DictField(child=serializers.FloatField())
+
+
+class CoachSerializer(serializers.ModelSerializer):
+    id = serializers.UUIDField(source="user_id", read_only=True)
+    first_name = serializers.CharField(source="user.first_name", read_only=True)
+    last_name = serializers.CharField(source="user.last_name", read_only=True)
+    rating = serializers.SerializerMethodField()
+
+    class Meta:
+        model = CoachProfile
+        fields = [
+            "id",
+            "first_name",
+            "last_name",
+            "bio",
+            "hourly_rate",
+            "currency",
+            "categories",
+            "languages",
+            "availability",
+            "is_verified",
+            "rating",
+        ]
+        read_only_fields = fields
+
+    @extend_schema_field(RatingSummarySerializer)
+    def get_rating(self, profile: CoachProfile) -> dict:
+        return {
+            "average": float(profile.rating_average) if profile.rating_average is not None else None,
+            "count": profile.rating_count,
+            "criteria": profile.rating_criteria or {},
+        }
+
+
+class MeSerializer(UserSerializer):
+    coach_profile = serializers.SerializerMethodField()
+
+    class Meta(UserSerializer.Meta):
+        fields = [*UserSerializer.Meta.fields, "coach_profile"]
+        read_only_fields = fields
+
+    @extend_schema_field(CoachSerializer(allow_null=True))
+    def get_coach_profile(self, user: User) -> dict | None:
+        if not user.is_coach:
+            return None
+        return CoachSerializer(user.coach_profile).data
+
+
+class RegisterSerializer(serializers.Serializer):
+    email = serializers.EmailField(max_length=254)
+    password = serializers.CharField(write_only=True, max_length=128, trim_whitespace=False)
+    first_name = serializers.CharField(max_length=150)
+    last_name = serializers.CharField(max_length=150)
+    role = serializers.ChoiceField(choices=[User.Role.CUSTOMER, User.Role.COACH])
+
+
+class LoginSerializer(serializers.Serializer):
+    email = serializers.CharField(max_length=254)
+    password = serializers.CharField(max_length=128, trim_whitespace=False)
+
+
+class LoginResponseSerializer(serializers.Serializer):
+    token = serializers.CharField()
+    token_type = serializers.CharField()
+    expires_at = serializers.DateTimeField()
+    user = UserSerializer()
+
+
+def _clean_tags(values: list[str]) -> list[str]:
+    seen: list[str] = []
+    for value in values:
+        tag = value.strip().lower()
+        if tag and tag not in seen:
+            seen.append(tag)
+    return seen
+
+
+class CoachProfileUpdateSerializer(serializers.Serializer):
+    bio = serializers.CharField(max_length=5000, allow_blank=True, required=False)
+    hourly_rate = serializers.DecimalField(max_digits=10, decimal_places=2, min_value=0, required=False)
+    currency = serializers.CharField(max_length=3, required=False)
+    categories = serializers.ListField(child=serializers.CharField(max_length=50), max_length=20, required=False)
+    languages = serializers.ListField(child=serializers.CharField(max_length=20), max_length=20, required=False)
+
+    def validate_currency(self, value: str) -> str:
+        if not _CURRENCY.match(value):
+            raise serializers.ValidationError("Use a three-letter ISO 4217 code, for example EUR.")
+        return value.upper()
+
+    def validate_categories(self, value: list[str]) -> list[str]:
+        return _clean_tags(value)
+
+    def validate_languages(self, value: list[str]) -> list[str]:
+        return _clean_tags(value)
+
+
+class AvailabilitySerializer(serializers.Serializer):
+    status = serializers.ChoiceField(choices=CoachProfile.Availability.choices)
+
+
+class CoachFilterSerializer(serializers.Serializer):
+    category = serializers.CharField(required=False, max_length=50)
+    language = serializers.CharField(required=False, max_length=20)
+    availability = serializers.ChoiceField(choices=CoachProfile.Availability.choices, required=False)
+    min_rating = serializers.DecimalField(max_digits=3, decimal_places=2, min_value=0, max_value=5, required=False)

@@ -1,0 +1,148 @@
+"""Writes for accounts and coach profiles."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from decimal import Decimal
+
+from django.conf import settings
+from django.contrib.auth import authenticate
+from django.contrib.auth.password_validation import validate_password
+from django.core.cache import cache
+from django.core.exceptions import ValidationError as DjangoValidationError
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+from knox.models import AuthToken
+
+from accounts.models import CoachProfile, User
+from config.api.errors import ApplicationError, PermissionDeniedError, ValidationFailed
+
+
+class InvalidCredentials(ApplicationError):
+    code = "invalid_credentials"
+    status_code = 401
+    default_message = "E-mail or password is wrong."
+
+
+class LoginThrottled(ApplicationError):
+    code = "throttled"
+    status_code = 429
+    default_message = "Too many failed logins. Try again later."
+
+    def __init__(self, retry_after: int) -> None:
+        super().__init__(f"Too many failed logins. Try again in {retry_after} seconds.")
+        self.retry_after = retry_after
+
+
+def user_register(*, email: str, password: str, first_name: str, last_name: str, role: str) -> User:
+    email = email.strip().lower()
+    if role not in (User.Role.CUSTOMER, User.Role.COACH):
+        raise ValidationFailed(fields={"role": ["Choose customer or coach."]})
+    candidate = User(email=email, first_name=first_name, last_name=last_name, role=role)
+    try:
+        validate_password(password, user=candidate)
+    except DjangoValidationError as exc:
+        raise ValidationFailed(fields={"password": list(exc.messages)}) from exc
+    if User.objects.filter(email=email).exists():
+        raise ValidationFailed(fields={"email": ["An account with this e-mail already exists."]})
+    try:
+        with transaction.atomic():
+            user = User.objects.create_user(
+                email=email, password=password, first_name=first_name, last_name=last_name, role=role
+            )
+            if role == User.Role.COACH:
+                CoachProfile.objects.create(user=user)
+    except IntegrityError as exc:  # two registrations of one address at once
+        raise ValidationFailed(fields={"email": ["An account with this e-mail already exists."]}) from exc
+    return user
+
+
+def _failure_keys(email: str, address: str) -> tuple[str, str]:
+    return f"login-fail:acct:{email}", f"login-fail:addr:{address}"
+
+
+def _count_failure(key: str, window: int) -> None:
+    # add() is atomic: the first failure opens the window, later ones only increment.
+    if not cache.add(key, 1, timeout=window):
+        try:
+            cache.incr(key)
+        except ValueError:  # the key expired between add() and incr()
+            cache.add(key, 1, timeout=window)
+
+
+def user_login(*, email: str, password: str, address: str) -> tuple[AuthToken, str]:
+    """Check the credentials and issue a Bearer token.
+
+    Failed attempts are counted per account and per client address in the cache; past either
+    limit every attempt (even a right password) is refused with 429 until the window passes.
+    """
+    email = email.strip().lower()
+    window = settings.LOGIN_FAILURE_WINDOW_SECONDS
+    account_key, address_key = _failure_keys(email, address)
+    if (cache.get(account_key) or 0) >= settings.LOGIN_FAILURES_PER_ACCOUNT or (
+        cache.get(address_key) or 0
+    ) >= settings.LOGIN_FAILURES_PER_ADDRESS:
+        raise LoginThrottled(retry_after=window)
+
+    user = authenticate(username=email, password=password)
+    if user is None:
+        _count_failure(account_key, window)
+        _count_failure(address_key, window)
+        raise InvalidCredentials()
+    cache.delete(account_key)
+    instance, token = AuthToken.objects.create(user=user)
+    User.objects.filter(pk=user.pk).update(last_login=timezone.now())
+    return instance, token
+
+
+def user_logout(*, token: AuthToken) -> None:
+    token.delete()
+
+
+def coach_profile_update(
+    *,
+    coach: User,
+    bio: str | None = None,
+    hourly_rate: Decimal | None = None,
+    currency: str | None = None,
+    categories: list[str] | None = None,
+    languages: list[str] | None = None,
+) -> CoachProfile:
+    if not coach.is_coach:
+        raise PermissionDeniedError("Only coaches have a coach profile.")
+    profile = coach.coach_profile
+    changed = []
+    for name, value in (
+        ("bio", bio),
+        ("hourly_rate", hourly_rate),
+        ("currency", currency.upper() if currency else currency),
+        ("categories", categories),
+        ("languages", languages),
+    ):
+        if value is not None:
+            setattr(profile, name, value)
+            changed.append(name)
+    if changed:
+        profile.save(update_fields=[*changed, "updated_at"])
+    return profile
+
+
+def coach_set_availability(*, coach: User, availability: str) -> CoachProfile:
+    if not coach.is_coach:
+        raise PermissionDeniedError("Only coaches have an availability.")
+    profile = coach.coach_profile
+    if availability == CoachProfile.Availability.ONLINE and not profile.is_verified:
+        raise PermissionDeniedError("Your coach account is not verified yet.")
+    profile.availability = availability
+    profile.save(update_fields=["availability", "updated_at"])
+    return profile
+
+
+def coach_verify(*, coach: User, verified_by: User | None = None, at: datetime | None = None) -> bool:
+    """Mark a coach verified. Returns False when it already was (idempotent)."""
+    if not coach.is_coach:
+        raise ValidationFailed(f"{coach.email} is not a coach account.")
+    updated = CoachProfile.objects.filter(user=coach, is_verified=False).update(
+        is_verified=True, verified_at=at or timezone.now(), verified_by=verified_by
+    )
+    return bool(updated)

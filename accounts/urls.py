@@ -1,0 +1,13 @@
+from accounts import apis
+from config.api.routing import api_path
+
+urlpatterns = [
+    api_path("auth/register", apis.RegisterApi.as_view(), "auth-register"),
+    api_path("auth/login", apis.LoginApi.as_view(), "auth-login"),
+    api_path("auth/logout", apis.LogoutApi.as_view(), "auth-logout"),
+    api_path("me", apis.MeApi.as_view(), "me"),
+    api_path("coach/profile", apis.CoachProfileApi.as_view(), "coach-profile"),
+    api_path("coach/availability", apis.CoachAvailabilityApi.as_view(), "coach-availability"),
+    api_path("coaches", apis.CoachListApi.as_view(), "coach-list"),
+    api_path("coaches/<coach_id>", apis.CoachDetailApi.as_view(), "coach-detail"),
+]

@@ -1,0 +1,65 @@
+"""The one domain error type of the project.
+
+Services raise :class:`ApplicationError` subclasses; the API's exception handler turns them
+into ``{"error": {"code", "message"}}`` with the error's HTTP status. Codes are stable: clients
+switch on them.
+"""
+
+from __future__ import annotations
+
+
+class ApplicationError(Exception):
+    code: str = "invalid_state"
+    status_code: int = 409
+    default_message: str = "The request conflicts with the current state."
+
+    def __init__(
+        self,
+        message: str | None = None,
+        *,
+        code: str | None = None,
+        status_code: int | None = None,
+        fields: dict | None = None,
+    ) -> None:
+        self.message = message or self.default_message
+        if code:
+            self.code = code
+        if status_code:
+            self.status_code = status_code
+        self.fields = fields
+        super().__init__(self.message)
+
+
+class ValidationFailed(ApplicationError):
+    code = "validation_error"
+    status_code = 400
+    default_message = "The request is not valid."
+
+
+class PermissionDeniedError(ApplicationError):
+    code = "permission_denied"
+    status_code = 403
+    default_message = "You do not have permission to do this."
+
+
+class NotFoundError(ApplicationError):
+    code = "not_found"
+    status_code = 404
+    default_message = "Not found."
+
+
+class ConflictError(ApplicationError):
+    code = "invalid_state"
+    status_code = 409
+
+
+class GoneError(ApplicationError):
+    code = "gone"
+    status_code = 410
+    default_message = "This resource is no longer available."
+
+
+class ServiceUnavailableError(ApplicationError):
+    code = "service_unavailable"
+    status_code = 503
+    default_message = "A service this request needs is not configured."

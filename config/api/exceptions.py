@@ -1,0 +1,95 @@
+"""One exception handler: every error leaves the API in the SPEC's single shape."""
+
+from __future__ import annotations
+
+import logging
+
+from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
+from django.core.exceptions import ValidationError as DjangoValidationError
+from django.http import Http404
+from rest_framework import exceptions, status
+from rest_framework.response import Response
+from rest_framework.views import exception_handler as drf_exception_handler
+
+from config.api.errors import ApplicationError
+
+logger = logging.getLogger(__name__)
+
+_DRF_CODES = {
+    exceptions.NotAuthenticated: "not_authenticated",
+    exceptions.AuthenticationFailed: "not_authenticated",
+    exceptions.PermissionDenied: "permission_denied",
+    exceptions.NotFound: "not_found",
+    exceptions.MethodNotAllowed: "method_not_allowed",
+    exceptions.NotAcceptable: "not_acceptable",
+    exceptions.UnsupportedMediaType: "unsupported_media_type",
+    exceptions.Throttled: "throttled",
+    exceptions.ParseError: "validation_error",
+    exceptions.ValidationError: "validation_error",
+}
+
+
+def error_body(code: str, message: str, fields: dict | None = None) -> dict:
+    body: dict = {"code": code, "message": message}
+    if fields:
+        body["fields"] = fields
+    return {"error": body}
+
+
+def _flatten_fields(detail) -> dict:
+    """DRF's nested ``ValidationError.detail`` as ``{field: [messages]}``."""
+    if isinstance(detail, dict):
+        out = {}
+        for key, value in detail.items():
+            if isinstance(value, dict):
+                for sub_key, sub_value in _flatten_fields(value).items():
+                    out[f"{key}.{sub_key}"] = sub_value
+            elif isinstance(value, list) and value and isinstance(value[0], dict):
+                for index, item in enumerate(value):
+                    for sub_key, sub_value in _flatten_fields(item).items():
+                        out[f"{key}[{index}].{sub_key}"] = sub_value
+            elif isinstance(value, list):
+                out[key] = [str(v) for v in value]
+            else:
+                out[key] = [str(value)]
+        return out
+    if isinstance(detail, list):
+        return {"non_field_errors": [str(v) for v in detail]}
+    return {"non_field_errors": [str(detail)]}
+
+
+def exception_handler(exc, context):
+    if isinstance(exc, ApplicationError):
+        response = Response(error_body(exc.code, exc.message, exc.fields), status=exc.status_code)
+        if exc.status_code == 429 and getattr(exc, "retry_after", None):
+            response["Retry-After"] = str(exc.retry_after)
+        return response
+
+    if isinstance(exc, DjangoValidationError):
+        fields = exc.message_dict if hasattr(exc, "error_dict") else {"non_field_errors": exc.messages}
+        return Response(error_body("validation_error", "The request is not valid.", fields), status=400)
+    if isinstance(exc, Http404):
+        exc = exceptions.NotFound()
+    elif isinstance(exc, DjangoPermissionDenied):
+        exc = exceptions.PermissionDenied()
+
+    response = drf_exception_handler(exc, context)
+    if response is None:
+        return None  # a real bug: let Django log it and answer 500
+
+    code = "error"
+    for exc_type, exc_code in _DRF_CODES.items():
+        if isinstance(exc, exc_type):
+            code = exc_code
+            break
+    if isinstance(exc, exceptions.ValidationError):
+        response.data = error_body(code, "The request is not valid.", _flatten_fields(exc.detail))
+    else:
+        detail = exc.detail if isinstance(exc, exceptions.APIException) else str(exc)
+        message = str(detail) if not isinstance(detail, (list, dict)) else "Request failed."
+        if isinstance(exc, exceptions.Throttled) and exc.wait is not None:
+            message = f"Too many requests. Try again in {int(exc.wait) + 1} seconds."
+        response.data = error_body(code, message)
+    if response.status_code == status.HTTP_401_UNAUTHORIZED and "WWW-Authenticate" not in response:
+        response["WWW-Authenticate"] = "Bearer"
+    return response

@@ -1,0 +1,60 @@
+"""OpenAPI helpers: the shared error shape and per-endpoint error lists."""
+
+from __future__ import annotations
+
+from drf_spectacular.utils import OpenApiResponse, inline_serializer
+from rest_framework import serializers
+
+ErrorSerializer = inline_serializer(
+    name="Error",
+    fields={
+        "error": inline_serializer(
+            name="ErrorBody",
+            fields={
+                "code": serializers.CharField(),
+                "message": serializers.CharField(),
+                "fields": serializers.DictField(
+                    child=serializers.ListField(child=serializers.CharField()), required=False
+                ),
+            },
+        )
+    },
+)
+
+_STATUS_FOR = {
+    "validation_error": 400,
+    "free_sessions_disabled": 400,
+    "booking_too_late": 400,
+    "duration_exceeds_appointment": 400,
+    "not_authenticated": 401,
+    "invalid_credentials": 401,
+    "permission_denied": 403,
+    "not_found": 404,
+    "invalid_state": 409,
+    "slot_unavailable": 409,
+    "coach_unavailable": 409,
+    "outside_join_window": 409,
+    "session_ended": 409,
+    "chat_closed": 409,
+    "already_recording": 409,
+    "recording_not_ready": 409,
+    "already_rated": 409,
+    "report_not_available": 409,
+    "idempotency_conflict": 409,
+    "recording_expired": 410,
+    "file_too_large": 413,
+    "unsupported_media_type": 415,
+    "throttled": 429,
+    "recording_unavailable": 503,
+}
+
+
+def errors(*codes: str) -> dict[int, OpenApiResponse]:
+    """``responses=`` entries for the given error codes, grouped by HTTP status."""
+    by_status: dict[int, list[str]] = {}
+    for code in codes:
+        by_status.setdefault(_STATUS_FOR[code], []).append(code)
+    return {
+        status: OpenApiResponse(ErrorSerializer, description="Error codes: " + ", ".join(f"`{c}`" for c in cs))
+        for status, cs in by_status.items()
+    }

@@ -1,0 +1,31 @@
+from django.conf import settings
+from django.contrib import admin
+from django.urls import include, path
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
+
+from config.api.routing import api_path
+from config.health import HealthApi
+
+api_v1 = [
+    api_path("health", HealthApi.as_view(), "health"),
+    path("", include("accounts.urls")),
+    path("", include("sessions_app.urls")),
+    path("", include("chat.urls")),
+    path("", include("recordings.urls")),
+    path("", include("ratings.urls")),
+]
+
+urlpatterns = [
+    path("admin/", admin.site.urls),
+    path("api/v1/", include(api_v1)),
+    path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
+    path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="docs"),
+]
+
+handler404 = "config.api.views.not_found"
+handler500 = "config.api.views.server_error"
+
+if settings.DEBUG:
+    from django.conf.urls.static import static
+
+    urlpatterns += static(settings.MEDIA_URL, document_root=settings.MEDIA_ROOT)

@@ -1,0 +1,70 @@
+"""The session domain's errors, each with its stable SPEC code."""
+
+from __future__ import annotations
+
+from config.api.errors import ApplicationError, ConflictError, ValidationFailed
+
+
+class InvalidState(ConflictError):
+    code = "invalid_state"
+    default_message = "This is not possible in the session's current state."
+
+
+class SlotUnavailable(ConflictError):
+    code = "slot_unavailable"
+    default_message = "This time is no longer available."
+
+
+class CoachUnavailable(ConflictError):
+    code = "coach_unavailable"
+    default_message = "The coach is not available right now."
+
+
+class OutsideJoinWindow(ConflictError):
+    code = "outside_join_window"
+    default_message = "The session cannot be joined at this time."
+
+
+class SessionEnded(ConflictError):
+    code = "session_ended"
+    default_message = "The session has ended."
+
+
+class ReportNotAvailable(ConflictError):
+    code = "report_not_available"
+    default_message = "The report is available once the session is completed."
+
+
+class IdempotencyConflict(ConflictError):
+    code = "idempotency_conflict"
+    default_message = "This Idempotency-Key was used for a different request."
+
+
+class BookingTooLate(ValidationFailed):
+    code = "booking_too_late"
+    default_message = "This slot starts too soon to be booked."
+
+
+class FreeSessionsDisabled(ValidationFailed):
+    code = "free_sessions_disabled"
+    default_message = "Free sessions are disabled."
+
+
+class DurationExceedsAppointment(ValidationFailed):
+    code = "duration_exceeds_appointment"
+    default_message = "The session cannot be longer than the appointment."
+
+
+__all__ = [
+    "ApplicationError",
+    "InvalidState",
+    "SlotUnavailable",
+    "CoachUnavailable",
+    "OutsideJoinWindow",
+    "SessionEnded",
+    "ReportNotAvailable",
+    "IdempotencyConflict",
+    "BookingTooLate",
+    "FreeSessionsDisabled",
+    "DurationExceedsAppointment",
+]

@@ -1,0 +1,235 @@
+from __future__ import annotations
+
+import uuid
+from datetime import timedelta
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+from django.utils import timezone
+
+
+class AppointmentQuerySet(models.QuerySet):
+    def with_booking(self) -> AppointmentQuerySet:
+        """Annotate ``is_booked``: a non-cancelled session holds the slot."""
+        live = Session.objects.filter(appointment=models.OuterRef("pk")).exclude(status=Session.Status.CANCELLED)
+        return self.annotate(is_booked=models.Exists(live))
+
+
+class Appointment(models.Model):
+    """A coach's published slot. Instant sessions create one of their own (``is_instant``)."""
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    coach = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="appointments")
+    start = models.DateTimeField()
+    end = models.DateTimeField()
+    duration_minutes = models.PositiveIntegerField()
+    is_instant = models.BooleanField(default=False)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    objects = AppointmentQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["start"]
+        indexes = [models.Index(fields=["coach", "start"])]
+        constraints = [
+            models.CheckConstraint(condition=Q(end__gt=models.F("start")), name="appointment_end_after_start"),
+        ]
+        # On PostgreSQL, migration 0002 adds an exclusion constraint: one coach's slots never overlap.
+
+    def __str__(self) -> str:
+        return f"{self.coach_id} {self.start:%Y-%m-%d %H:%M} ({self.duration_minutes} min)"
+
+
+class SessionNumber(models.Model):
+    """A gap-tolerant counter for human-readable numbers (``SESS-000042``) that works on every database."""
+
+    id = models.BigAutoField(primary_key=True)
+
+
+class Session(models.Model):
+    class Type(models.TextChoices):
+        SCHEDULED = "SCHEDULED", "Scheduled"
+        INSTANT = "INSTANT", "Instant"
+
+    class Status(models.TextChoices):
+        PENDING = "PENDING", "Pending"
+        IN_PROGRESS = "IN_PROGRESS", "In progress"
+        END_REQUEST_PENDING = "END_REQUEST_PENDING", "End request pending"
+        COMPLETED = "COMPLETED", "Completed"
+        CANCELLED = "CANCELLED", "Cancelled"
+
+    ACTIVE_STATUSES = (Status.IN_PROGRESS, Status.END_REQUEST_PENDING)
+    FINAL_STATUSES = (Status.COMPLETED, Status.CANCELLED)
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    number = models.PositiveBigIntegerField(unique=True, editable=False)
+    type = models.CharField(max_length=16, choices=Type.choices)
+    status = models.CharField(max_length=24, choices=Status.choices, default=Status.PENDING)
+    coach = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="coach_sessions")
+    customer = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="customer_sessions")
+    appointment = models.ForeignKey(Appointment, on_delete=models.PROTECT, related_name="sessions")
+    scheduled_start = models.DateTimeField()
+    scheduled_end = models.DateTimeField()
+    duration_minutes = models.PositiveIntegerField()
+    price = models.DecimalField(max_digits=10, decimal_places=2)
+    currency = models.CharField(max_length=3)
+    topic = models.CharField(max_length=500, blank=True)
+    channel_name = models.CharField(max_length=64, unique=True, editable=False)
+    coach_uid = models.PositiveBigIntegerField(editable=False)
+    customer_uid = models.PositiveBigIntegerField(editable=False)
+    started_at = models.DateTimeField(null=True, blank=True)
+    ended_at = models.DateTimeField(null=True, blank=True)
+    end_requested_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    end_requested_at = models.DateTimeField(null=True, blank=True)
+    cancelled_at = models.DateTimeField(null=True, blank=True)
+    cancelled_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    cancel_reason = models.CharField(max_length=500, blank=True)
+    created_at = models.DateTimeField(default=timezone.now, editable=False)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["-scheduled_start"]
+        indexes = [
+            models.Index(fields=["coach", "scheduled_start"]),
+            models.Index(fields=["customer", "scheduled_start"]),
+            models.Index(fields=["status", "scheduled_end"]),
+        ]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["appointment"], condition=~Q(status="CANCELLED"), name="one_live_session_per_appointment"
+            ),
+            models.CheckConstraint(
+                condition=Q(scheduled_end__gt=models.F("scheduled_start")), name="session_end_after_start"
+            ),
+            models.CheckConstraint(condition=Q(price__gte=0), name="session_price_not_negative"),
+            models.CheckConstraint(condition=~Q(coach=models.F("customer")), name="session_coach_is_not_customer"),
+        ]
+        # On PostgreSQL, migration 0002 adds exclusion constraints: a coach's and a customer's
+        # non-cancelled sessions never overlap in time.
+
+    def __str__(self) -> str:
+        return self.display_number
+
+    @property
+    def display_number(self) -> str:
+        return f"SESS-{self.number:06d}"
+
+    @property
+    def is_active(self) -> bool:
+        return self.status in self.ACTIVE_STATUSES
+
+    @property
+    def is_final(self) -> bool:
+        return self.status in self.FINAL_STATUSES
+
+    def is_participant(self, user) -> bool:
+        return user.pk in (self.coach_id, self.customer_id)
+
+    def uid_for(self, user) -> int:
+        return self.coach_uid if user.pk == self.coach_id else self.customer_uid
+
+    def other_participant_id(self, user):
+        return self.customer_id if user.pk == self.coach_id else self.coach_id
+
+    @property
+    def join_opens_at(self):
+        if self.type == self.Type.INSTANT:
+            return self.created_at
+        return self.scheduled_start - timedelta(minutes=settings.JOIN_EARLY_MINUTES)
+
+    @property
+    def join_closes_at(self):
+        if self.type == self.Type.INSTANT:
+            return min(self.created_at + timedelta(minutes=settings.INSTANT_JOIN_WINDOW_MINUTES), self.scheduled_end)
+        return self.scheduled_end
+
+    @property
+    def hard_end(self):
+        """When an unfinished session is completed by the periodic task."""
+        return self.scheduled_end + timedelta(minutes=settings.SESSION_GRACE_MINUTES)
+
+
+class SessionLog(models.Model):
+    class Action(models.TextChoices):
+        BOOKED = "BOOKED"
+        RESCHEDULED = "RESCHEDULED"
+        STARTED = "STARTED"
+        ENTERED = "ENTERED"
+        LEFT = "LEFT"
+        TEMPORARILY_LEFT = "TEMPORARILY_LEFT"
+        RECONNECTED = "RECONNECTED"
+        NETWORK_ISSUE = "NETWORK_ISSUE"
+        CAMERA_OFF = "CAMERA_OFF"
+        CAMERA_ON = "CAMERA_ON"
+        MIC_OFF = "MIC_OFF"
+        MIC_ON = "MIC_ON"
+        SCREEN_SHARE_STARTED = "SCREEN_SHARE_STARTED"
+        SCREEN_SHARE_STOPPED = "SCREEN_SHARE_STOPPED"
+        END_REQUESTED = "END_REQUESTED"
+        END_DECLINED = "END_DECLINED"
+        COMPLETED = "COMPLETED"
+        CANCELLED = "CANCELLED"
+        RECORDING_STARTED = "RECORDING_STARTED"
+        RECORDING_STOPPED = "RECORDING_STOPPED"
+        RECORDING_FAILED = "RECORDING_FAILED"
+        REPORT_UPDATED = "REPORT_UPDATED"
+
+    CLIENT_ACTIONS = (
+        Action.ENTERED,
+        Action.LEFT,
+        Action.TEMPORARILY_LEFT,
+        Action.RECONNECTED,
+        Action.NETWORK_ISSUE,
+        Action.CAMERA_OFF,
+        Action.CAMERA_ON,
+        Action.MIC_OFF,
+        Action.MIC_ON,
+        Action.SCREEN_SHARE_STARTED,
+        Action.SCREEN_SHARE_STOPPED,
+    )
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    session = models.ForeignKey(Session, on_delete=models.CASCADE, related_name="logs")
+    action = models.CharField(max_length=32, choices=Action.choices)
+    text = models.CharField(max_length=1000, blank=True)
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["created_at", "id"]
+        indexes = [models.Index(fields=["session", "created_at"])]
+
+    def __str__(self) -> str:
+        return f"{self.action} @ {self.created_at:%Y-%m-%d %H:%M:%S}"
+
+
+class SessionReport(models.Model):
+    """What people wrote about a completed session; the rest of the report is computed."""
+
+    session = models.OneToOneField(Session, on_delete=models.CASCADE, primary_key=True, related_name="report")
+    coach_summary = models.TextField(blank=True, max_length=10000)
+    coach_recommendations = models.JSONField(default=list, blank=True)
+    customer_notes = models.TextField(blank=True, max_length=10000)
+    updated_at = models.DateTimeField(auto_now=True)
+
+
+class IdempotencyKey(models.Model):
+    """The first answer to a booking sent with an ``Idempotency-Key``, replayed for repeats."""
+
+    id = models.BigAutoField(primary_key=True)
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    key = models.CharField(max_length=255)
+    fingerprint = models.CharField(max_length=64)
+    response_status = models.PositiveSmallIntegerField(null=True)
+    response_body = models.JSONField(null=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["user", "key"], name="idempotency_key_per_user")]

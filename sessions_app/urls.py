@@ -1,0 +1,20 @@
+from config.api.routing import api_path
+from sessions_app import apis
+
+urlpatterns = [
+    api_path("coach/appointments", apis.CoachAppointmentListApi.as_view(), "coach-appointments"),
+    api_path(
+        "coach/appointments/<appointment_id>", apis.CoachAppointmentDetailApi.as_view(), "coach-appointment-detail"
+    ),
+    api_path("coaches/<coach_id>/appointments", apis.CoachFreeAppointmentsApi.as_view(), "coach-free-appointments"),
+    api_path("sessions", apis.SessionListApi.as_view(), "session-list"),
+    api_path("sessions/current", apis.SessionCurrentApi.as_view(), "session-current"),
+    api_path("sessions/<session_id>", apis.SessionDetailApi.as_view(), "session-detail"),
+    api_path("sessions/<session_id>/status", apis.SessionStatusApi.as_view(), "session-status"),
+    api_path("sessions/<session_id>/cancel", apis.SessionCancelApi.as_view(), "session-cancel"),
+    api_path("sessions/<session_id>/start-call", apis.SessionStartCallApi.as_view(), "session-start-call"),
+    api_path("sessions/<session_id>/end", apis.SessionEndApi.as_view(), "session-end"),
+    api_path("sessions/<session_id>/end/decline", apis.SessionEndDeclineApi.as_view(), "session-end-decline"),
+    api_path("sessions/<session_id>/logs", apis.SessionLogsApi.as_view(), "session-logs"),
+    api_path("sessions/<session_id>/report", apis.SessionReportApi.as_view(), "session-report"),
+]
