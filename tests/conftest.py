@@ -120,3 +120,84 @@ def api():
 
 
 __all__ = ["UserFactory"]
+
+
+def _free_port() -> int:
+    import socket
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@pytest.fixture(scope="session")
+def moto_endpoint():
+    """A real S3 endpoint (moto's server mode) on a local port, for the whole test run."""
+    from moto.server import ThreadedMotoServer
+
+    port = _free_port()
+    server = ThreadedMotoServer(ip_address="127.0.0.1", port=port, verbose=False)
+    server.start()
+    yield f"http://127.0.0.1:{port}"
+    server.stop()
+
+
+@pytest.fixture
+def s3_storage(settings, moto_endpoint):
+    """Switch ``default`` and ``recordings`` storage to django-storages S3 on moto; returns a boto3 client."""
+    import uuid
+
+    import boto3
+
+    bucket = f"test-{uuid.uuid4().hex[:12]}"
+    client = boto3.client(
+        "s3",
+        endpoint_url=moto_endpoint,
+        region_name="us-east-1",
+        aws_access_key_id="testing",
+        aws_secret_access_key="testing",
+    )
+    client.create_bucket(Bucket=bucket)
+    options = {
+        "bucket_name": bucket,
+        "endpoint_url": moto_endpoint,
+        "region_name": "us-east-1",
+        "access_key": "testing",
+        "secret_key": "testing",
+        "default_acl": None,
+        "file_overwrite": False,
+        "querystring_auth": True,
+        "signature_version": "s3v4",
+    }
+    settings.AWS_STORAGE_BUCKET_NAME = bucket
+    settings.AWS_RECORDINGS_BUCKET_NAME = bucket
+    settings.AWS_S3_ENDPOINT_URL = moto_endpoint
+    settings.AWS_ACCESS_KEY_ID = "testing"
+    settings.AWS_SECRET_ACCESS_KEY = "testing"
+    settings.STORAGES = {
+        **settings.STORAGES,
+        "default": {"BACKEND": "storages.backends.s3.S3Storage", "OPTIONS": options},
+        "recordings": {"BACKEND": "storages.backends.s3.S3Storage", "OPTIONS": options},
+    }
+    client.bucket = bucket
+    return client
+
+
+@pytest.fixture
+def live_celery_worker(redis_url, transactional_db):
+    """A real Celery worker consuming from Redis (in a thread of this process, same test database).
+
+    Use with ``@pytest.mark.django_db(transaction=True)``: the worker has its own DB connection and
+    only sees committed rows. Tasks are sent to the broker, not run eagerly, while it is up.
+    """
+    from celery.contrib.testing.worker import start_worker
+
+    from config.celery import app
+
+    old = {key: app.conf.get(key) for key in ("broker_url", "result_backend", "task_always_eager")}
+    app.conf.update(broker_url=redis_url, result_backend=redis_url, task_always_eager=False)
+    try:
+        with start_worker(app, pool="solo", perform_ping_check=False, shutdown_timeout=10):
+            yield app
+    finally:
+        app.conf.update(old)
