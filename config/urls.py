@@ -1,9 +1,10 @@
 from django.conf import settings
 from django.contrib import admin
-from django.urls import include, path
+from django.urls import include, path, re_path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
 from config.api.routing import api_path
+from config.api.views import api_not_found
 from config.health import HealthApi
 
 api_v1 = [
@@ -13,6 +14,8 @@ api_v1 = [
     path("", include("chat.urls")),
     path("", include("recordings.urls")),
     path("", include("ratings.urls")),
+    # Last: any other /api/v1/ path answers a JSON 404 in the API's error shape, DEBUG or not.
+    re_path(r"^.*$", api_not_found),
 ]
 
 urlpatterns = [

@@ -99,8 +99,7 @@ def appointment_create(
     now = _now(now)
     if not coach.is_coach:
         raise PermissionDeniedError("Only coaches publish appointments.")
-    profile = coach.coach_profile
-    if not profile.is_verified:
+    if not CoachProfile.objects.filter(pk=coach.pk, is_verified=True).exists():
         raise PermissionDeniedError("Your coach account is not verified yet.")
     if duration_minutes not in settings.APPOINTMENT_DURATIONS:
         allowed = ", ".join(str(d) for d in settings.APPOINTMENT_DURATIONS)

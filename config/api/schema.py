@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from drf_spectacular.extensions import OpenApiAuthenticationExtension
 from drf_spectacular.utils import OpenApiResponse, inline_serializer
 from rest_framework import serializers
 
@@ -58,3 +59,11 @@ def errors(*codes: str) -> dict[int, OpenApiResponse]:
         status: OpenApiResponse(ErrorSerializer, description="Error codes: " + ", ".join(f"`{c}`" for c in cs))
         for status, cs in by_status.items()
     }
+
+
+class BearerTokenScheme(OpenApiAuthenticationExtension):
+    target_class = "config.api.authentication.BearerTokenAuthentication"
+    name = "bearerAuth"
+
+    def get_security_definition(self, auto_schema):
+        return {"type": "http", "scheme": "bearer", "description": "Token from POST /api/v1/auth/login."}

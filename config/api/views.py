@@ -19,3 +19,7 @@ def server_error(request):
     if request.path.startswith("/api/"):
         return JsonResponse(error_body("server_error", "Something went wrong on our side."), status=500)
     return html_server_error(request)
+
+
+def api_not_found(request, *args, **kwargs):
+    return JsonResponse(error_body("not_found", "No such endpoint."), status=404)

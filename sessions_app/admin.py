@@ -1,0 +1,165 @@
+from __future__ import annotations
+
+import re
+
+from django.contrib import admin, messages
+
+from config.api.errors import ApplicationError
+from sessions_app import services
+from sessions_app.models import Appointment, Session, SessionLog, SessionReport
+
+_NUMBER = re.compile(r"^(?:SESS-)?0*(\d+)$", re.IGNORECASE)
+
+
+class ReadOnlyInline(admin.TabularInline):
+    extra = 0
+    can_delete = False
+
+    def has_add_permission(self, request, obj=None) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False
+
+
+class SessionLogInline(ReadOnlyInline):
+    model = SessionLog
+    fields = ["created_at", "action", "actor", "text"]
+    readonly_fields = fields
+    ordering = ["created_at"]
+
+
+class SessionReportInline(admin.StackedInline):
+    model = SessionReport
+    extra = 0
+    can_delete = False
+    readonly_fields = ["coach_summary", "coach_recommendations", "customer_notes", "updated_at"]
+
+    def has_add_permission(self, request, obj=None) -> bool:
+        return False
+
+
+def _extra_inlines() -> list:
+    """Inlines other apps offer for the session page (chat messages, recordings)."""
+    inlines = []
+    try:
+        from chat.admin import MessageInline
+
+        inlines.append(MessageInline)
+    except ImportError:
+        pass
+    try:
+        from recordings.admin import RecordingInline
+
+        inlines.append(RecordingInline)
+    except ImportError:
+        pass
+    return inlines
+
+
+@admin.register(Session)
+class SessionAdmin(admin.ModelAdmin):
+    list_display = [
+        "display_number",
+        "type",
+        "status",
+        "coach",
+        "customer",
+        "scheduled_start",
+        "duration_minutes",
+        "price",
+        "currency",
+    ]
+    list_filter = ["status", "type", "scheduled_start"]
+    date_hierarchy = "scheduled_start"
+    search_fields = ["coach__email", "customer__email", "topic"]
+    list_select_related = ["coach", "customer"]
+    readonly_fields = [f.name for f in Session._meta.fields]
+    inlines = [SessionLogInline, SessionReportInline, *_extra_inlines()]
+    actions = ["cancel_sessions", "complete_sessions"]
+
+    @admin.display(description="Number", ordering="number")
+    def display_number(self, obj: Session) -> str:
+        return obj.display_number
+
+    def get_search_results(self, request, queryset, search_term):
+        match = _NUMBER.match(search_term.strip())
+        if match:
+            return queryset.filter(number=int(match.group(1))), False
+        return super().get_search_results(request, queryset, search_term)
+
+    def has_add_permission(self, request) -> bool:
+        return False  # sessions are booked through the API, where every rule is checked
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return False  # history is kept; cancel instead
+
+    def _each(self, request, queryset, action, verb: str) -> None:
+        done, refused = 0, []
+        for session in queryset:
+            try:
+                action(session)
+                done += 1
+            except ApplicationError as exc:
+                refused.append(f"{session.display_number}: {exc.message}")
+        if done:
+            self.message_user(request, f"{done} session(s) {verb}.", messages.SUCCESS)
+        for line in refused:
+            self.message_user(request, line, messages.WARNING)
+
+    @admin.action(description="Cancel the selected sessions (not started only)")
+    def cancel_sessions(self, request, queryset):
+        self._each(
+            request,
+            queryset,
+            lambda s: services.session_cancel(session=s, by=request.user, reason="Cancelled by staff."),
+            "cancelled",
+        )
+
+    @admin.action(description="Complete the selected sessions (in progress only)")
+    def complete_sessions(self, request, queryset):
+        self._each(
+            request,
+            queryset,
+            lambda s: services.session_complete(session=s, actor=request.user, reason="Completed by staff."),
+            "completed",
+        )
+
+
+@admin.register(Appointment)
+class AppointmentAdmin(admin.ModelAdmin):
+    list_display = ["coach", "start", "end", "duration_minutes", "is_instant", "booked"]
+    list_filter = ["is_instant", "duration_minutes", "start"]
+    date_hierarchy = "start"
+    search_fields = ["coach__email"]
+    list_select_related = ["coach"]
+    readonly_fields = ["is_instant", "created_at"]
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).with_booking()
+
+    @admin.display(boolean=True, description="Booked", ordering="is_booked")
+    def booked(self, obj: Appointment) -> bool:
+        return obj.is_booked
+
+    def has_add_permission(self, request) -> bool:
+        return False  # coaches publish slots through the API, where the rules are checked
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return False  # use the action: it refuses booked slots
+
+    actions = ["delete_free_slots"]
+
+    @admin.action(description="Delete the selected slots (free ones only)")
+    def delete_free_slots(self, request, queryset):
+        done = 0
+        for appointment in queryset.select_related("coach"):
+            try:
+                services.appointment_delete(coach=appointment.coach, appointment=appointment)
+                done += 1
+            except ApplicationError as exc:
+                self.message_user(request, f"{appointment}: {exc.message}", messages.WARNING)
+        self.message_user(request, f"{done} slot(s) deleted.", messages.SUCCESS)

@@ -1,0 +1,153 @@
+"""Demo data for a first run: a few coaches with slots, customers, and sessions in several states.
+
+Idempotent: users and slots are matched by e-mail and start time, and the demo sessions are
+created only once (a second run prints the same logins and adds nothing).
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from decimal import Decimal
+
+from django.core.management.base import BaseCommand
+from django.db import transaction
+from django.utils import timezone
+
+from accounts.models import CoachProfile, User
+from accounts.services import coach_verify
+from config.api.errors import ApplicationError
+from sessions_app import services
+from sessions_app.models import Appointment, Session, SessionReport
+
+PASSWORD = "demo-pass-2468"
+
+COACHES = [
+    # email, first, last, rate, currency, categories, languages, online, verified
+    ("anna.coach@example.com", "Anna", "Berg", "60.00", "EUR", ["fitness", "nutrition"], ["en", "de"], True, True),
+    ("ben.coach@example.com", "Ben", "Okafor", "90.00", "USD", ["career", "leadership"], ["en"], False, True),
+    ("cara.coach@example.com", "Cara", "Lind", "45.00", "EUR", ["mindfulness"], ["en", "sv"], False, False),
+]
+CUSTOMERS = [
+    ("dan.customer@example.com", "Dan", "Reyes"),
+    ("eve.customer@example.com", "Eve", "Moreau"),
+]
+STAFF = ("admin@example.com", "Ada", "Admin")
+
+
+def _user(email: str, first: str, last: str, role: str, **extra) -> User:
+    user = User.objects.filter(email=email).first()
+    if user is None:
+        user = User.objects.create_user(
+            email=email, password=PASSWORD, first_name=first, last_name=last, role=role, **extra
+        )
+    return user
+
+
+class Command(BaseCommand):
+    help = "Load demo coaches, customers, slots and sessions (idempotent) and print the logins."
+
+    @transaction.atomic
+    def handle(self, *args, **options):
+        now = timezone.now()
+        staff = _user(*STAFF, role=User.Role.STAFF, is_staff=True, is_superuser=True)
+
+        coaches = []
+        for email, first, last, rate, currency, categories, languages, online, verified in COACHES:
+            coach = _user(email, first, last, User.Role.COACH)
+            CoachProfile.objects.update_or_create(
+                user=coach,
+                defaults={
+                    "bio": f"{first} coaches {', '.join(categories)}.",
+                    "hourly_rate": Decimal(rate),
+                    "currency": currency,
+                    "categories": categories,
+                    "languages": languages,
+                    "availability": "ONLINE" if online else "OFFLINE",
+                },
+            )
+            if verified:
+                coach_verify(coach=coach, verified_by=staff)
+            coaches.append(coach)
+        customers = [_user(email, first, last, User.Role.CUSTOMER) for email, first, last in CUSTOMERS]
+        anna, ben, _cara = coaches
+        dan, eve = customers
+
+        # Published slots: the next three days at 09:00, 11:00, 14:00 and 16:00 UTC (Anna's from
+        # tomorrow on, so she stays free for instant sessions today).
+        day0 = now.replace(hour=0, minute=0, second=0, microsecond=0)
+        for coach, first_day in ((anna, 1), (ben, 0)):
+            for day in range(first_day, first_day + 3):
+                for hour, minutes in ((9, 60), (11, 60), (14, 30), (16, 60)):
+                    start = day0 + timedelta(days=day, hours=hour)
+                    if start < now + timedelta(hours=2):
+                        continue
+                    if not Appointment.objects.filter(coach=coach, start=start).exists():
+                        services.appointment_create(coach=coach, start=start, duration_minutes=minutes, now=now)
+
+        created_sessions = 0
+        if not Session.objects.filter(customer__in=customers).exists():
+            created_sessions = self._sessions(now=now, anna=anna, ben=ben, dan=dan, eve=eve)
+
+        self.stdout.write(
+            self.style.SUCCESS(
+                f"Demo data ready ({created_sessions} new sessions). Every demo account's password: {PASSWORD}"
+            )
+        )
+        self.stdout.write(f"  staff (admin at /admin/): {STAFF[0]}")
+        for email, *_rest, online, verified in COACHES:
+            state = ("verified" if verified else "unverified") + (", online" if online else "")
+            self.stdout.write(f"  coach ({state}): {email}")
+        for email, *_ in CUSTOMERS:
+            self.stdout.write(f"  customer: {email}")
+
+    def _past_session(self, *, coach: User, customer: User, start: datetime, minutes: int, topic: str) -> Session:
+        appointment = Appointment.objects.create(
+            coach=coach, start=start, end=start + timedelta(minutes=minutes), duration_minutes=minutes
+        )
+        return services.session_book_scheduled(
+            customer=customer, appointment_id=appointment.pk, topic=topic, now=start - timedelta(days=2)
+        )
+
+    def _sessions(self, *, now: datetime, anna: User, ben: User, dan: User, eve: User) -> int:
+        # Completed yesterday, with both parts of the report written.
+        start = (now - timedelta(days=1)).replace(minute=0, second=0, microsecond=0)
+        done = self._past_session(coach=anna, customer=eve, start=start, minutes=60, topic="Training plan")
+        services.session_start_call(session=done, user=eve, now=start + timedelta(minutes=1))
+        services.session_start_call(session=done, user=anna, now=start + timedelta(minutes=2))
+        done.refresh_from_db()
+        services.session_request_end(session=done, user=anna, now=start + timedelta(minutes=55))
+        done.refresh_from_db()
+        services.session_request_end(session=done, user=eve, now=start + timedelta(minutes=56))
+        done.refresh_from_db()
+        SessionReport.objects.update_or_create(
+            session=done,
+            defaults={
+                "coach_summary": "Reviewed the last four weeks and set a new weekly plan.",
+                "coach_recommendations": ["Three runs a week", "Sleep before 23:00"],
+                "customer_notes": "Ask about knee pain next time.",
+            },
+        )
+
+        # Cancelled two days ago.
+        start = (now - timedelta(days=2)).replace(minute=0, second=0, microsecond=0)
+        cancelled = self._past_session(coach=ben, customer=dan, start=start, minutes=60, topic="CV review")
+        services.session_cancel(session=cancelled, by=dan, reason="Travelling.", now=start - timedelta(days=1))
+
+        # Pending: Dan's next session with Ben, Eve's with Anna, in the published slots.
+        count = 2
+        for coach, customer in ((ben, dan), (anna, eve)):
+            slot = (
+                Appointment.objects.filter(coach=coach, is_instant=False, start__gt=now + timedelta(hours=2))
+                .with_booking()
+                .filter(is_booked=False)
+                .order_by("start")
+                .first()
+            )
+            if slot is None:
+                continue
+            try:
+                services.session_book_scheduled(customer=customer, appointment_id=slot.pk, topic="Next steps", now=now)
+                count += 1
+            except ApplicationError:  # the slot went meanwhile: the demo goes on without it
+                pass
+        return count
