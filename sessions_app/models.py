@@ -193,7 +193,9 @@ class SessionLog(models.Model):
         Action.SCREEN_SHARE_STOPPED,
     )
 
-    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    # An increasing integer, not a UUID: rows written in the same instant (STARTED, ENTERED)
+    # keep their insertion order. Log ids never appear in URLs.
+    id = models.BigAutoField(primary_key=True)
     session = models.ForeignKey(Session, on_delete=models.CASCADE, related_name="logs")
     action = models.CharField(max_length=32, choices=Action.choices)
     text = models.CharField(max_length=1000, blank=True)
