@@ -25,6 +25,7 @@ urlpatterns = [
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="docs"),
 ]
 
+handler400 = "config.api.views.bad_request"
 handler404 = "config.api.views.not_found"
 handler500 = "config.api.views.server_error"
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from django.http import JsonResponse
+from django.views.defaults import bad_request as html_bad_request
 from django.views.defaults import page_not_found
 from django.views.defaults import server_error as html_server_error
 
@@ -23,3 +24,10 @@ def server_error(request):
 
 def api_not_found(request, *args, **kwargs):
     return JsonResponse(error_body("not_found", "No such endpoint."), status=404)
+
+
+def bad_request(request, exception=None):
+    """Django's own 400s (for example a request body over DATA_UPLOAD_MAX_MEMORY_SIZE)."""
+    if request.path.startswith("/api/"):
+        return JsonResponse(error_body("validation_error", "The request could not be read."), status=400)
+    return html_bad_request(request, exception)
