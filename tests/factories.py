@@ -98,3 +98,54 @@ class SessionFactory(factory.django.DjangoModelFactory):
     channel_name = factory.LazyFunction(video.new_channel_name)
     coach_uid = factory.Sequence(lambda n: 1000 + 2 * n)
     customer_uid = factory.Sequence(lambda n: 1001 + 2 * n)
+
+
+class RatingFactory(factory.django.DjangoModelFactory):
+    """A customer's PENDING rating of the coach of a COMPLETED session (pass ``status=...`` to change)."""
+
+    class Meta:
+        model = "ratings.Rating"
+
+    session = factory.SubFactory(
+        SessionFactory,
+        status=Session.Status.COMPLETED,
+        # Each rated session in its own past hour: a coach's sessions never overlap (PostgreSQL checks).
+        appointment__start=factory.Sequence(
+            lambda n: timezone.now().replace(second=0, microsecond=0) - timedelta(hours=2 * (n + 1))
+        ),
+        started_at=factory.SelfAttribute("appointment.start"),
+        ended_at=factory.LazyAttribute(lambda o: o.started_at + timedelta(minutes=o.duration_minutes)),
+    )
+    rater = factory.SelfAttribute("session.customer")
+    ratee = factory.SelfAttribute("session.coach")
+    rater_role = "customer"
+    overall = 4
+    scores = factory.LazyFunction(lambda: {"communication": 4, "knowledge": 5, "punctuality": 3, "helpfulness": 4})
+    feedback = "Clear explanations and good exercises."
+
+
+class RecordingFactory(factory.django.DjangoModelFactory):
+    """An AVAILABLE recording of a completed session (no files: add RecordingFile rows as needed)."""
+
+    class Meta:
+        model = "recordings.Recording"
+
+    session = factory.SubFactory(
+        SessionFactory, status=Session.Status.COMPLETED, ended_at=factory.LazyFunction(timezone.now)
+    )
+    status = "AVAILABLE"
+    recorder_uid = factory.Sequence(lambda n: 900000 + n)
+    started_at = factory.LazyFunction(lambda: timezone.now() - timedelta(minutes=30))
+    stopped_at = factory.LazyFunction(timezone.now)
+    duration_seconds = 1800
+
+
+class MessageFactory(factory.django.DjangoModelFactory):
+    """A text message from the session's customer (pass ``sender=...``, ``text=...`` to change)."""
+
+    class Meta:
+        model = "chat.Message"
+
+    session = factory.SubFactory(SessionFactory, status=Session.Status.IN_PROGRESS)
+    sender = factory.SelfAttribute("session.customer")
+    text = factory.Sequence(lambda n: f"Message {n}")
