@@ -1,13 +1,45 @@
-"""Reads of the chat. The session lifecycle uses the two functions below (report, start-call)."""
+"""Reads of the chat. The session lifecycle uses ``message_counts`` (report) and
+``messages_for_call`` (start-call)."""
 
 from __future__ import annotations
+
+from django.db.models import Count, Q, QuerySet
+
+from accounts.models import User
+from chat.models import Message
+from config.api.errors import NotFoundError
+from sessions_app.models import Session
+from sessions_app.selectors import session_get_for_user
+
+
+def message_list(*, session: Session) -> QuerySet[Message]:
+    """A session's messages, oldest first; the sender is joined so a page costs one query."""
+    return Message.objects.filter(session=session).select_related("sender").order_by("created_at", "id")
+
+
+def message_get_for_user(*, user: User, session_id, message_id) -> Message:
+    """A message of a session ``user`` takes part in; 404 for anyone else, whatever the ids."""
+    session = session_get_for_user(user=user, session_id=session_id)
+    message = Message.objects.select_related("sender").filter(session=session, pk=message_id).first()
+    if message is None:
+        raise NotFoundError("No such message.")
+    return message
 
 
 def message_counts(*, session) -> dict:
     """``{"messages_count", "media_count"}`` of a session, for its report."""
-    return {"messages_count": 0, "media_count": 0}
+    counts = Message.objects.filter(session=session).aggregate(
+        messages_count=Count("id"), media_count=Count("id", filter=~Q(media=""))
+    )
+    return {"messages_count": counts["messages_count"], "media_count": counts["media_count"]}
 
 
 def messages_for_call(*, session, request, limit: int = 50) -> list[dict]:
     """The latest messages, oldest first, serialized as the API shows them (start-call)."""
-    return []
+    from chat.serializers import MessageSerializer
+
+    latest = list(
+        Message.objects.filter(session=session).select_related("sender").order_by("-created_at", "-id")[:limit]
+    )
+    latest.reverse()
+    return MessageSerializer(latest, many=True, context={"request": request}).data

@@ -68,7 +68,10 @@ class Session(models.Model):
     status = models.CharField(max_length=24, choices=Status.choices, default=Status.PENDING)
     coach = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="coach_sessions")
     customer = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="customer_sessions")
-    appointment = models.ForeignKey(Appointment, on_delete=models.PROTECT, related_name="sessions")
+    # Null only for a cancelled session whose slot the coach deleted afterwards.
+    appointment = models.ForeignKey(
+        Appointment, null=True, blank=True, on_delete=models.SET_NULL, related_name="sessions"
+    )
     scheduled_start = models.DateTimeField()
     scheduled_end = models.DateTimeField()
     duration_minutes = models.PositiveIntegerField()
@@ -109,8 +112,8 @@ class Session(models.Model):
             models.CheckConstraint(condition=Q(price__gte=0), name="session_price_not_negative"),
             models.CheckConstraint(condition=~Q(coach=models.F("customer")), name="session_coach_is_not_customer"),
         ]
-        # On PostgreSQL, migration 0002 adds exclusion constraints: a coach's and a customer's
-        # non-cancelled sessions never overlap in time.
+        # On PostgreSQL, migrations 0002/0004 add exclusion constraints: a coach's and a customer's
+        # sessions that are neither cancelled nor completed never overlap in time.
 
     def __str__(self) -> str:
         return self.display_number

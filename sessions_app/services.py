@@ -77,6 +77,12 @@ def _transition(*, session: Session, allowed: tuple[str, ...], to: str, **fields
     return session
 
 
+def _blocking_sessions():
+    """Sessions that hold their time: not cancelled, and not completed (a session that ended
+    early frees the rest of its slot; a completed one can only lie in the past otherwise)."""
+    return Session.objects.exclude(status__in=Session.FINAL_STATUSES)
+
+
 def _overlapping(qs, start: datetime, end: datetime, start_field: str, end_field: str):
     return qs.filter(**{f"{start_field}__lt": end, f"{end_field}__gt": start})
 
@@ -113,8 +119,14 @@ def appointment_create(
             # The coach's profile row is the per-coach lock: slot and booking checks for one
             # coach run one at a time; the exclusion constraints stay the last guard.
             CoachProfile.objects.select_for_update().get(pk=coach.pk)
-            if _overlapping(Appointment.objects.filter(coach=coach), start, end, "start", "end").exists():
+            slots = Appointment.objects.filter(coach=coach, is_instant=False)
+            if _overlapping(slots, start, end, "start", "end").exists():
                 raise SlotUnavailable("This slot overlaps another of your slots.")
+            # An instant session's own slot counts through its session, until that is cancelled.
+            if _overlapping(
+                _blocking_sessions().filter(coach=coach), start, end, "scheduled_start", "scheduled_end"
+            ).exists():
+                raise SlotUnavailable("This slot overlaps one of your sessions.")
             return Appointment.objects.create(coach=coach, start=start, end=end, duration_minutes=duration_minutes)
     except IntegrityError as exc:
         raise SlotUnavailable("This slot overlaps another of your slots.") from exc
@@ -125,8 +137,7 @@ def appointment_delete(*, coach: User, appointment: Appointment) -> None:
         CoachProfile.objects.select_for_update().get(pk=coach.pk)
         if appointment.sessions.exclude(status=Status.CANCELLED).exists():
             raise SlotUnavailable("This slot is booked; cancel the session first.")
-        if appointment.sessions.exists():
-            raise InvalidState("This slot has session history and cannot be deleted.")
+        # Cancelled sessions of this slot keep their times; their appointment_id becomes null.
         appointment.delete()
 
 
@@ -150,9 +161,9 @@ def _new_session(
         raise FreeSessionsDisabled("This session would be free, and free sessions are disabled.")
     end = start + timedelta(minutes=duration_minutes)
 
-    live = Session.objects.exclude(status=Status.CANCELLED)
-    if live.filter(appointment=appointment).exists():
+    if Session.objects.exclude(status=Status.CANCELLED).filter(appointment=appointment).exists():
         raise SlotUnavailable("This slot is already booked.")
+    live = _blocking_sessions()
     if _overlapping(live.filter(coach=coach), start, end, "scheduled_start", "scheduled_end").exists():
         raise SlotUnavailable("The coach is booked at this time.")
     if _overlapping(live.filter(customer=customer), start, end, "scheduled_start", "scheduled_end").exists():
@@ -232,11 +243,12 @@ def session_book_instant(
 ) -> Session:
     now = _now(now)
     _check_customer(customer)
-    profile = (
-        CoachProfile.objects.select_related("user").filter(pk=coach_id, is_verified=True, user__is_active=True).first()
-    )
+    profile = CoachProfile.objects.select_related("user").filter(pk=coach_id, user__is_active=True).first()
     if profile is None:
         raise ValidationFailed(fields={"coach_id": ["No such coach."]})
+    if not profile.is_verified:
+        # SPEC: an instant session needs a verified coach, "otherwise 409 coach_unavailable".
+        raise CoachUnavailable("The coach is not available right now.")
     if duration_minutes < 1 or duration_minutes > max(settings.APPOINTMENT_DURATIONS):
         raise ValidationFailed(
             fields={"duration_minutes": [f"Choose between 1 and {max(settings.APPOINTMENT_DURATIONS)} minutes."]}
@@ -249,14 +261,25 @@ def session_book_instant(
             profile = CoachProfile.objects.select_for_update().get(pk=coach.pk)
             if profile.availability != CoachProfile.Availability.ONLINE:
                 raise CoachUnavailable("The coach is offline.")
-            live = Session.objects.exclude(status=Status.CANCELLED).filter(coach=coach)
+            live = _blocking_sessions().filter(coach=coach)
             if live.filter(status__in=Session.ACTIVE_STATUSES).exists():
                 raise CoachUnavailable("The coach is in another session.")
             if _overlapping(live, start, end, "scheduled_start", "scheduled_end").exists():
                 raise CoachUnavailable("The coach is booked during this time.")
-            if _overlapping(Appointment.objects.filter(coach=coach), start, end, "start", "end").exists():
-                # A published slot overlaps: its time is promised to the booking calendar.
-                raise CoachUnavailable("The coach has a slot starting before this session would end.")
+            # A free published slot that customers can still book is promised to the calendar.
+            # (Booked ones count through their sessions above; one inside the booking notice
+            # can no longer be booked, so it does not hold the coach back.)
+            bookable = (
+                Appointment.objects.filter(
+                    coach=coach,
+                    is_instant=False,
+                    start__gte=now + timedelta(minutes=settings.MIN_BOOKING_NOTICE_MINUTES),
+                )
+                .with_booking()
+                .filter(is_booked=False)
+            )
+            if _overlapping(bookable, start, end, "start", "end").exists():
+                raise CoachUnavailable("The coach has a bookable slot starting before this session would end.")
             appointment = Appointment.objects.create(
                 coach=coach, start=start, end=end, duration_minutes=duration_minutes, is_instant=True
             )
@@ -294,9 +317,9 @@ def session_reschedule(*, session: Session, user: User, appointment_id, now: dat
     try:
         with transaction.atomic():
             CoachProfile.objects.select_for_update().get(pk=session.coach_id)
-            live = Session.objects.exclude(status=Status.CANCELLED).exclude(pk=session.pk)
-            if live.filter(appointment=appointment).exists():
+            if Session.objects.exclude(status=Status.CANCELLED).filter(appointment=appointment).exists():
                 raise SlotUnavailable("This slot is already booked.")
+            live = _blocking_sessions().exclude(pk=session.pk)
             if _overlapping(
                 live.filter(coach_id=session.coach_id), start, end, "scheduled_start", "scheduled_end"
             ).exists():

@@ -54,6 +54,8 @@ def _isolation(settings, tmp_path):
 
     app.conf.task_always_eager = True
     app.conf.task_eager_propagates = True
+    # Real hashing costs ~100 ms a user; tests make hundreds.
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
     settings.MEDIA_ROOT = str(tmp_path / "media")
     storages = dict(settings.STORAGES)
     if storages["default"]["BACKEND"].endswith("FileSystemStorage"):
@@ -196,8 +198,11 @@ def live_celery_worker(redis_url, transactional_db):
 
     old = {key: app.conf.get(key) for key in ("broker_url", "result_backend", "task_always_eager")}
     app.conf.update(broker_url=redis_url, result_backend=redis_url, task_always_eager=False)
+    # Celery caches the result backend per thread; an eager test before this one cached "none".
+    app._local.__dict__.pop("backend", None)
     try:
         with start_worker(app, pool="solo", perform_ping_check=False, shutdown_timeout=10):
             yield app
     finally:
         app.conf.update(old)
+        app._local.__dict__.pop("backend", None)

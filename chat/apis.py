@@ -1,0 +1,171 @@
+from __future__ import annotations
+
+from django.http import FileResponse, HttpResponseRedirect
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
+from rest_framework import status
+from rest_framework.generics import ListAPIView
+from rest_framework.pagination import CursorPagination
+from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
+from rest_framework.permissions import AllowAny
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from chat import selectors, services
+from chat.errors import FileTooLarge
+from chat.media import UploadLimitHandler, upload_limit
+from chat.models import Message
+from chat.serializers import MessageSendSerializer, MessageSerializer
+from chat.storage import BadMediaToken, media_disposition, media_token_message_id, media_url
+from config.api.errors import NotFoundError, PermissionDeniedError
+from config.api.schema import errors
+from sessions_app.selectors import session_get_for_user
+
+# Room for the multipart envelope and the text next to the largest allowed file.
+_BODY_SLACK_BYTES = 1024 * 1024
+
+
+class MessageCursorPagination(CursorPagination):
+    """Oldest first by default (``?order=newest`` for newest first), ``page_size`` up to 100.
+
+    A cursor is a position in (created_at, id), not an offset: messages arriving while a client
+    pages never shift or repeat what it sees.
+    """
+
+    page_size = 50
+    page_size_query_param = "page_size"
+    max_page_size = 100
+    ordering = ("created_at", "id")
+
+    def get_ordering(self, request, queryset, view):
+        if request.query_params.get("order") == "newest":
+            return ("-created_at", "-id")
+        return self.ordering
+
+
+class MessageListApi(ListAPIView):
+    serializer_class = MessageSerializer
+    pagination_class = MessageCursorPagination
+    parser_classes = [JSONParser, MultiPartParser, FormParser]
+    filter_backends: list = []
+
+    def get_queryset(self):
+        session = session_get_for_user(user=self.request.user, session_id=self.kwargs["session_id"])
+        return selectors.message_list(session=session)
+
+    @extend_schema(
+        parameters=[
+            OpenApiParameter("cursor", str, required=False, description="From the `next`/`previous` URLs."),
+            OpenApiParameter("page_size", int, required=False, description="1-100, default 50."),
+            OpenApiParameter("order", str, enum=["oldest", "newest"], required=False, description="Default oldest."),
+        ],
+        responses={200: MessageSerializer(many=True), **errors("not_authenticated", "not_found")},
+    )
+    def get(self, request, *args, **kwargs):
+        return super().get(request, *args, **kwargs)
+
+    @extend_schema(
+        request={"application/json": MessageSendSerializer, "multipart/form-data": MessageSendSerializer},
+        responses={
+            201: MessageSerializer,
+            **errors(
+                "validation_error",
+                "not_authenticated",
+                "not_found",
+                "chat_closed",
+                "file_too_large",
+                "unsupported_media_type",
+                "throttled",
+            ),
+        },
+    )
+    def post(self, request, session_id):
+        session = session_get_for_user(user=request.user, session_id=session_id)
+        services.message_send_ensure_open(session=session)
+        services.message_send_throttle(user=request.user)
+        # Refuse an oversized body from its Content-Length, before reading it; the upload handler
+        # also stops a body without one as soon as it grows past the limit.
+        max_bytes = upload_limit()
+        try:
+            content_length = int(request.META.get("CONTENT_LENGTH") or 0)
+        except ValueError:
+            content_length = 0
+        if content_length > max_bytes + _BODY_SLACK_BYTES:
+            raise FileTooLarge(f"Uploads can be at most {max_bytes} bytes.")
+        django_request = request._request
+        django_request.upload_handlers = [
+            UploadLimitHandler(django_request, max_bytes=max_bytes),
+            *django_request.upload_handlers,
+        ]
+
+        serializer = MessageSendSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        message = services.message_send(
+            session=session,
+            sender=request.user,
+            text=serializer.validated_data.get("text", ""),
+            file=serializer.validated_data.get("file"),
+        )
+        data = MessageSerializer(message, context={"request": request}).data
+        return Response(data, status=status.HTTP_201_CREATED)
+
+
+class MessageMediaApi(APIView):
+    @extend_schema(
+        responses={
+            302: OpenApiResponse(
+                description="Redirect (Location) to a URL of the file valid for CHAT_MEDIA_URL_TTL_SECONDS."
+            ),
+            **errors("not_authenticated", "not_found"),
+        }
+    )
+    def get(self, request, session_id, message_id):
+        message = selectors.message_get_for_user(user=request.user, session_id=session_id, message_id=message_id)
+        if not message.has_media:
+            raise NotFoundError("This message has no media.")
+        response = HttpResponseRedirect(request.build_absolute_uri(media_url(message=message)))
+        response["Cache-Control"] = "private, no-store"
+        return response
+
+
+class MediaDownloadApi(APIView):
+    """Serves a file behind a signed, time-limited link (local storage; S3 links go to S3 itself).
+
+    No login: the signature is the permission, as with an S3 presigned URL, so the link works in
+    an ``<img>``/``<video>`` tag. Not throttled per client for the same reason (a chat full of images).
+    """
+
+    authentication_classes: list = []
+    permission_classes = [AllowAny]
+    throttle_classes: list = []
+
+    @extend_schema(
+        auth=[],
+        responses={
+            (200, "*/*"): OpenApiResponse(OpenApiTypes.BINARY, description="The file, with its content type."),
+            **errors("permission_denied", "not_found"),
+        },
+    )
+    def get(self, request, token: str):
+        try:
+            message_id = media_token_message_id(token)
+        except BadMediaToken as exc:
+            raise PermissionDeniedError(str(exc))
+        message = Message.objects.filter(pk=message_id).exclude(media="").first()
+        if message is None:
+            raise NotFoundError("Not found.")
+        try:
+            handle = message.media.open("rb")
+        except FileNotFoundError:
+            raise NotFoundError("Not found.")
+        extension = message.media.name.rsplit(".", 1)[-1]
+        response = FileResponse(
+            handle,
+            content_type=message.media_content_type,
+            as_attachment=media_disposition(message.media_content_type) == "attachment",
+            filename=f"{message.pk}.{extension}",
+        )
+        response["X-Content-Type-Options"] = "nosniff"
+        response["Content-Security-Policy"] = "default-src 'none'; sandbox"
+        response["Cache-Control"] = "private, max-age=60"
+        return response

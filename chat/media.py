@@ -1,0 +1,264 @@
+"""What an uploaded file really is, decided from its bytes (never its name or the client's type).
+
+``prepare_upload`` sniffs the magic bytes, enforces the size limit of the kind, makes images prove
+themselves by decoding them completely with Pillow, and removes location metadata (EXIF GPS, XMP)
+by re-encoding the few images that carry it. Nothing here touches the storage.
+"""
+
+from __future__ import annotations
+
+import io
+import warnings
+from dataclasses import dataclass
+
+from django.conf import settings
+from django.core.files import File
+from django.core.files.base import ContentFile
+from django.core.files.uploadhandler import FileUploadHandler
+from PIL import Image, ImageSequence
+
+from chat.errors import FileTooLarge, UnsupportedMediaType
+
+HEAD_BYTES = 4096
+GPS_IFD = 0x8825
+MAX_IMAGE_PIXELS = 50_000_000
+MAX_FRAMES = 2000
+
+# MP4 family brands that mean video. Image brands of the same box format (HEIC, AVIF) are not videos.
+MP4_BRANDS = {
+    b"isom",
+    b"iso2",
+    b"iso3",
+    b"iso4",
+    b"iso5",
+    b"iso6",
+    b"mp41",
+    b"mp42",
+    b"avc1",
+    b"M4V ",
+    b"M4VH",
+    b"M4VP",
+    b"dash",
+    b"msnv",
+    b"f4v ",
+    b"mmp4",
+}
+STILL_IMAGE_BRANDS = {b"heic", b"heix", b"heim", b"heis", b"hevc", b"hevx", b"mif1", b"msf1", b"avif", b"avis"}
+
+
+@dataclass(frozen=True)
+class MediaType:
+    kind: str  # "image" | "video"
+    content_type: str
+    extension: str
+    pillow_format: str | None = None
+
+
+JPEG = MediaType("image", "image/jpeg", "jpg", "JPEG")
+PNG = MediaType("image", "image/png", "png", "PNG")
+WEBP = MediaType("image", "image/webp", "webp", "WEBP")
+GIF = MediaType("image", "image/gif", "gif", "GIF")
+MP4 = MediaType("video", "video/mp4", "mp4")
+QUICKTIME = MediaType("video", "video/quicktime", "mov")
+WEBM = MediaType("video", "video/webm", "webm")
+
+# Types a browser shows inline. Anything else is served as an attachment.
+DISPLAYABLE = {"image/jpeg", "image/png", "image/webp", "image/gif", "video/mp4", "video/webm"}
+
+
+@dataclass
+class PreparedMedia:
+    type: MediaType
+    content: File
+    size: int
+
+    @property
+    def kind(self) -> str:
+        return self.type.kind
+
+    @property
+    def content_type(self) -> str:
+        return self.type.content_type
+
+
+def _vint(buf: bytes, pos: int, *, strip_marker: bool) -> tuple[int, int]:
+    """An EBML variable-length integer at ``pos``: (value, length in bytes)."""
+    if pos >= len(buf) or buf[pos] == 0:
+        raise ValueError("bad EBML integer")
+    length = 9 - buf[pos].bit_length()
+    if pos + length > len(buf):
+        raise ValueError("short EBML integer")
+    value = int.from_bytes(buf[pos : pos + length], "big")
+    if strip_marker:
+        value &= (1 << (7 * length)) - 1
+    return value, length
+
+
+def _ebml_doctype(head: bytes) -> str | None:
+    """The DocType of an EBML header (``webm``, ``matroska``), or None."""
+    try:
+        size, n = _vint(head, 4, strip_marker=True)
+        pos = 4 + n
+        end = min(len(head), pos + size)
+        while pos < end:
+            element_id, n = _vint(head, pos, strip_marker=False)
+            pos += n
+            size, n = _vint(head, pos, strip_marker=True)
+            pos += n
+            if element_id == 0x4282:
+                return head[pos : pos + size].rstrip(b"\0").decode("ascii")
+            pos += size
+    except (ValueError, UnicodeDecodeError):
+        return None
+    return None
+
+
+def _ftyp_type(head: bytes) -> MediaType | None:
+    box_size = int.from_bytes(head[0:4], "big")
+    if len(head) < 16 or box_size < 16:
+        return None
+    major = head[8:12]
+    compatible = [head[i : i + 4] for i in range(16, min(box_size, len(head)) - 3, 4)]
+    brands = {major, *compatible}
+    if major == b"qt  ":
+        return QUICKTIME
+    if brands & STILL_IMAGE_BRANDS:
+        return None
+    if brands & MP4_BRANDS:
+        return MP4
+    return None
+
+
+def sniff(head: bytes) -> MediaType | None:
+    """The allowed type the first bytes of a file announce, or None."""
+    if head.startswith(b"\xff\xd8\xff"):
+        return JPEG
+    if head.startswith(b"\x89PNG\r\n\x1a\n"):
+        return PNG
+    if head[:6] in (b"GIF87a", b"GIF89a"):
+        return GIF
+    if head[:4] == b"RIFF" and head[8:12] == b"WEBP":
+        return WEBP
+    if head[4:8] == b"ftyp":
+        return _ftyp_type(head)
+    if head[:4] == b"\x1a\x45\xdf\xa3":
+        return WEBM if _ebml_doctype(head) == "webm" else None
+    return None
+
+
+def size_limit(kind: str) -> int:
+    return settings.CHAT_IMAGE_MAX_BYTES if kind == "image" else settings.CHAT_VIDEO_MAX_BYTES
+
+
+def upload_limit() -> int:
+    """The most any single upload may be, before we know what it is."""
+    return max(settings.CHAT_IMAGE_MAX_BYTES, settings.CHAT_VIDEO_MAX_BYTES)
+
+
+def _decode_image(fileobj, media_type: MediaType) -> Image.Image:
+    """Open, verify and fully decode every frame; any failure means it is not a usable image."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", Image.DecompressionBombWarning)
+        try:
+            fileobj.seek(0)
+            with Image.open(fileobj, formats=[media_type.pillow_format]) as probe:
+                width, height = probe.size
+                if width * height > MAX_IMAGE_PIXELS:
+                    raise ValueError("too many pixels")  # a decompression bomb is refused, not decoded
+                probe.verify()
+            fileobj.seek(0)
+            image = Image.open(fileobj, formats=[media_type.pillow_format])
+            for index, frame in enumerate(ImageSequence.Iterator(image)):
+                if index >= MAX_FRAMES:
+                    raise ValueError("too many frames")
+                frame.load()
+            image.seek(0)
+            return image
+        # Pillow decodes untrusted bytes: whatever it raises (OSError, SyntaxError, ValueError,
+        # struct.error, a decompression bomb, ...) means "not an acceptable image", never a 500.
+        except Exception:
+            raise UnsupportedMediaType(
+                f"The file is not a valid {media_type.pillow_format} image (damaged or truncated)."
+            )
+
+
+def _has_location(image: Image.Image) -> bool:
+    if GPS_IFD in image.getexif():
+        return True
+    xmp = image.info.get("xmp") or image.info.get("XML:com.adobe.xmp") or b""
+    if isinstance(xmp, str):
+        xmp = xmp.encode("utf-8", "replace")
+    return b"GPS" in xmp
+
+
+def _without_location(image: Image.Image, media_type: MediaType) -> bytes:
+    """Re-encode without the GPS IFD and XMP; other EXIF (orientation) and the ICC profile are kept."""
+    exif = image.getexif()
+    if GPS_IFD in exif:
+        del exif[GPS_IFD]
+    options: dict = {"format": media_type.pillow_format, "exif": exif.tobytes()}
+    if icc := image.info.get("icc_profile"):
+        options["icc_profile"] = icc
+    if media_type is JPEG:
+        options.update(quality="keep", subsampling="keep")  # same quantisation: no visible loss
+    elif media_type is WEBP:
+        options.update(quality=95)
+    if getattr(image, "n_frames", 1) > 1:
+        options["save_all"] = True
+    out = io.BytesIO()
+    image.save(out, **options)
+    return out.getvalue()
+
+
+def prepare_upload(uploaded) -> PreparedMedia:
+    """Check an uploaded file and return what to store. Raises 413/415 domain errors."""
+    uploaded.seek(0)
+    head = uploaded.read(HEAD_BYTES)
+    media_type = sniff(head)
+    if media_type is None:
+        raise UnsupportedMediaType()
+    size = uploaded.size
+    if size > size_limit(media_type.kind):
+        raise FileTooLarge(
+            f"{media_type.kind.capitalize()}s can be at most {size_limit(media_type.kind)} bytes; this one is {size}."
+        )
+    uploaded.seek(0)
+    if media_type.kind == "video":
+        content = File(uploaded)
+        return PreparedMedia(type=media_type, content=content, size=size)
+
+    # Images are at most CHAT_IMAGE_MAX_BYTES: decode them from memory, where Pillow may close
+    # and reopen its file object freely.
+    data = uploaded.read()
+    image = _decode_image(io.BytesIO(data), media_type)
+    try:
+        if _has_location(image):
+            data = _without_location(image, media_type)
+    finally:
+        image.close()
+    return PreparedMedia(type=media_type, content=ContentFile(data), size=len(data))
+
+
+class UploadLimitHandler(FileUploadHandler):
+    """First in the upload handler chain: stops reading a body as soon as it is too large.
+
+    ``handle_raw_input`` refuses on the announced Content-Length before any byte is read; the
+    chunk check covers chunked uploads that announce nothing.
+    """
+
+    def __init__(self, request=None, *, max_bytes: int) -> None:
+        super().__init__(request)
+        self.max_bytes = max_bytes
+
+    def handle_raw_input(self, input_data, META, content_length, boundary, encoding=None):  # noqa: N803
+        if content_length and content_length > self.max_bytes + 1024 * 1024:
+            raise FileTooLarge(f"Uploads can be at most {self.max_bytes} bytes.")
+        return None
+
+    def receive_data_chunk(self, raw_data: bytes, start: int) -> bytes:
+        if start + len(raw_data) > self.max_bytes:
+            raise FileTooLarge(f"Uploads can be at most {self.max_bytes} bytes.")
+        return raw_data
+
+    def file_complete(self, file_size: int) -> None:
+        return None

@@ -1,0 +1,92 @@
+"""Writes of the chat: sending a message (with its media) and the per-user send rate."""
+
+from __future__ import annotations
+
+import logging
+import time
+
+from django.conf import settings
+from django.core.cache import cache
+from django.db import transaction
+
+from accounts.models import User
+from chat import broadcast
+from chat.errors import ChatClosed, Throttled
+from chat.media import prepare_upload
+from chat.models import Message
+from chat.storage import media_delete, media_save
+from sessions_app.models import Session
+
+logger = logging.getLogger(__name__)
+
+_WINDOW_SECONDS = 60
+
+
+def message_send_ensure_open(*, session: Session) -> None:
+    """409 ``chat_closed`` unless the session is ``IN_PROGRESS`` or ``END_REQUEST_PENDING``."""
+    if session.status not in Session.ACTIVE_STATUSES:
+        raise ChatClosed()
+
+
+def message_send_throttle(*, user: User, now: float | None = None) -> None:
+    """Count one send attempt of ``user``; 429 ``throttled`` past ``CHAT_MESSAGES_PER_MINUTE``.
+
+    A fixed one-minute window in the cache (Redis when configured, so every web process shares it).
+    Called before the body is read, so a flood of uploads is refused cheaply.
+    """
+    limit = settings.CHAT_MESSAGES_PER_MINUTE
+    if limit <= 0:
+        return
+    now = time.time() if now is None else now
+    window = int(now // _WINDOW_SECONDS)
+    key = f"chat:send:{user.pk}:{window}"
+    cache.add(key, 0, timeout=_WINDOW_SECONDS * 2)
+    try:
+        count = cache.incr(key)
+    except ValueError:  # expired between add and incr
+        cache.set(key, 1, timeout=_WINDOW_SECONDS * 2)
+        count = 1
+    if count > limit:
+        retry_after = max(1, int((window + 1) * _WINDOW_SECONDS - now))
+        raise Throttled(
+            f"At most {limit} messages a minute. Try again in {retry_after} seconds.", retry_after=retry_after
+        )
+
+
+def message_send(*, session: Session, sender: User, text: str = "", file=None) -> Message:
+    """Send a message with ``text``, an uploaded ``file``, or both.
+
+    The file is checked completely (type from its bytes, size, image decoding) before anything is
+    stored; the session's state is checked again under a row lock, so a message never lands after
+    the session ended. Subscribers get ``message.created`` once the row is committed.
+    """
+    message_send_ensure_open(session=session)
+    text = text if text.strip() else ""
+    prepared = prepare_upload(file) if file is not None else None
+
+    stored_name = ""
+    try:
+        with transaction.atomic():
+            locked = Session.objects.select_for_update().only("id", "status").get(pk=session.pk)
+            message_send_ensure_open(session=locked)
+            message = Message(session_id=session.pk, sender=sender, text=text)
+            if prepared is not None:
+                stored_name = media_save(
+                    session_id=session.pk,
+                    extension=prepared.type.extension,
+                    content=prepared.content,
+                    content_type=prepared.content_type,
+                )
+                message.media.name = stored_name
+                message.media_kind = prepared.kind
+                message.media_content_type = prepared.content_type
+                message.media_size = prepared.size
+            message.full_clean(exclude=["session", "sender", "media"])
+            message.save(force_insert=True)
+            transaction.on_commit(lambda: broadcast.message_created(message_id=message.pk))
+    except BaseException:
+        if stored_name:
+            # The row did not make it: leave no orphan file behind.
+            media_delete(stored_name)
+        raise
+    return message
