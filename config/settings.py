@@ -173,6 +173,14 @@ AGORA_CUSTOMER_ID = env.str("AGORA_CUSTOMER_ID", default="")
 AGORA_CUSTOMER_SECRET = env.str("AGORA_CUSTOMER_SECRET", default="")
 AGORA_API_BASE_URL = env.str("AGORA_API_BASE_URL", default="https://api.sd-rtn.com")
 AGORA_WEBHOOK_SECRET = env.str("AGORA_WEBHOOK_SECRET", default="")
+# Cloud recording: storageConfig vendor (1 = Amazon S3) and region (Agora's numeric code; empty:
+# derived from AWS_S3_REGION_NAME), the channel profile (0 communication, 1 live broadcasting),
+# and the REST client's retries on connection errors / 5xx / 429.
+AGORA_RECORDING_STORAGE_VENDOR = env.int("AGORA_RECORDING_STORAGE_VENDOR", default=1)
+AGORA_RECORDING_REGION = env.str("AGORA_RECORDING_REGION", default="")
+AGORA_CHANNEL_PROFILE = env.int("AGORA_CHANNEL_PROFILE", default=0)
+AGORA_HTTP_RETRIES = env.int("AGORA_HTTP_RETRIES", default=3)
+AGORA_HTTP_BACKOFF_SECONDS = env.float("AGORA_HTTP_BACKOFF_SECONDS", default=0.5)
 if DEBUG and not AGORA_APP_ID:
     # Development tokens are built with a fixed, obviously fake app: the API stays usable
     # without an Agora account, and the token format is the real one.
@@ -255,7 +263,13 @@ SPECTACULAR_SETTINGS = {
     "SERVE_INCLUDE_SCHEMA": False,
     "COMPONENT_SPLIT_REQUEST": True,
     "SCHEMA_PATH_PREFIX": r"/api/v1",
-    "ENUM_NAME_OVERRIDES": {},
+    "ENUM_NAME_OVERRIDES": {
+        "SessionStatusEnum": "sessions_app.models.Session.Status",
+        "AvailabilityEnum": "accounts.models.CoachProfile.Availability",
+        "UserRoleEnum": "accounts.models.User.Role",
+        "RegisterRoleEnum": [("customer", "Customer"), ("coach", "Coach")],
+        "RatingStatusEnum": "ratings.models.Rating.Status",
+    },
 }
 
 DATA_UPLOAD_MAX_MEMORY_SIZE = 2 * 1024 * 1024
