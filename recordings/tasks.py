@@ -1,0 +1,61 @@
+"""Thin tasks: they take ids, call a service, and are safe to run twice."""
+
+from __future__ import annotations
+
+import logging
+
+from celery import shared_task
+from django.db import transaction
+
+from recordings import services
+from recordings.errors import RecordingUnavailable
+
+logger = logging.getLogger(__name__)
+
+
+@shared_task(name="recordings.tasks.expire_recordings")
+def expire_recordings() -> dict:
+    """Beat job (hourly): delete the files of recordings past their window, mark them EXPIRED."""
+    result = services.recordings_expire_due()
+    return {"due": result.due, "expired": result.expired, "failed": result.failed, "skipped": result.skipped}
+
+
+@shared_task(name="recordings.tasks.stop_session_recordings", bind=True, max_retries=6)
+def stop_session_recordings(self, session_id: str) -> dict:
+    """The auto-stop when a session completes or is cancelled."""
+    try:
+        result = services.recordings_stop_for_session(session_id=session_id)
+    except RecordingUnavailable as exc:  # Agora unreachable or 5xx after the client's own retries
+        raise self.retry(exc=exc, countdown=min(300, 10 * 2**self.request.retries))
+    if result.starting:
+        # Agora has not confirmed the start yet; the start itself stops it if it sees the session ended.
+        raise self.retry(countdown=5)
+    return {"stopped": result.stopped}
+
+
+@shared_task(name="recordings.tasks.process_webhook_event", bind=True, max_retries=5)
+def process_webhook_event(self, event_id: int) -> str:
+    try:
+        return services.webhook_event_process(event_id=event_id)
+    except Exception as exc:
+        raise self.retry(exc=exc, countdown=min(300, 5 * 2**self.request.retries))
+
+
+def enqueue_webhook_event(*, event_id: int) -> None:
+    def send() -> None:
+        try:
+            process_webhook_event.delay(event_id)
+        except Exception:  # the event is stored: a later delivery or an operator can replay it
+            logger.exception("could not process Agora event %s", event_id)
+
+    transaction.on_commit(send)
+
+
+def enqueue_stop(*, session_id) -> None:
+    def send() -> None:
+        try:
+            stop_session_recordings.delay(str(session_id))
+        except Exception:  # never break the session's own transition over a recording
+            logger.exception("could not stop the recordings of session %s", session_id)
+
+    transaction.on_commit(send)

@@ -1,0 +1,13 @@
+"""A test storage backend: the local file system, except that deleting a name containing
+``undeletable`` fails, as an S3 outage would for one object."""
+
+from __future__ import annotations
+
+from django.core.files.storage import FileSystemStorage
+
+
+class FlakyDeleteStorage(FileSystemStorage):
+    def delete(self, name: str) -> None:
+        if "undeletable" in name:
+            raise OSError(f"simulated storage failure deleting {name}")
+        super().delete(name)
