@@ -23,10 +23,15 @@ class RecordingListApi(GenericAPIView):
     serializer_class = RecordingSerializer
     filter_backends: list = []
 
-    @extend_schema(responses={200: RecordingSerializer(many=True), **errors(*READ_ERRORS)})
+    @extend_schema(responses={200: RecordingSerializer(many=True), **errors(*READ_ERRORS, "recording_unavailable")})
     def get(self, request, session_id):
         session = selectors.session_for_recordings(user=request.user, session_id=session_id)
-        page = self.paginate_queryset(selectors.recording_list(session=session))
+        recordings = selectors.recording_list(session=session)
+        if not services.recording_configured() and not recordings.exists():
+            # Nothing stored and nothing can be recorded: say so (SPEC: 503 without Agora).
+            # Recordings already stored (for example imported by hand) stay listed and streamable.
+            raise RecordingUnavailable()
+        page = self.paginate_queryset(recordings)
         return self.get_paginated_response(RecordingSerializer(page, many=True).data)
 
     @extend_schema(

@@ -80,6 +80,11 @@ def _is_s3(storage: Storage) -> bool:
     return hasattr(storage, "bucket_name") and hasattr(storage, "connection")
 
 
+def recording_configured() -> bool:
+    """Can sessions be recorded here (Agora REST credentials and a recordings bucket)?"""
+    return agora.is_configured() and bool(settings.AWS_RECORDINGS_BUCKET_NAME)
+
+
 def _require_agora() -> None:
     if not agora.is_configured():
         raise RecordingUnavailable()

@@ -96,7 +96,18 @@ def test_recording_endpoints_answer_503_without_agora_credentials(api, live_sess
         res = api(coach).post(path)
         assert res.status_code == 503
         assert res.json()["error"]["code"] == "recording_unavailable"
+    res = api(coach).get(_url(live_session))
+    assert res.status_code == 503
+    assert res.json()["error"]["code"] == "recording_unavailable"
     assert not Recording.objects.exists()
+
+
+def test_stored_recordings_stay_listed_without_agora_credentials(api, coach, customer, settings):
+    settings.AGORA_CUSTOMER_ID = ""
+    recording = RecordingFactory(session__appointment__coach=coach, session__customer=customer)
+    res = api(customer).get(_url(recording.session))
+    assert res.status_code == 200
+    assert [r["id"] for r in res.json()["results"]] == [str(recording.id)]
 
 
 def test_agora_refusing_start_fails_the_recording_and_frees_the_slot(api, fake_agora, live_session, coach):
