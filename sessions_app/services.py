@@ -144,6 +144,22 @@ def appointment_delete(*, coach: User, appointment: Appointment) -> None:
 # --- booking -------------------------------------------------------------------------------------
 
 
+def _check_time_free(
+    *, appointment: Appointment, coach_id, customer_id, start: datetime, end: datetime, moving: Session | None = None
+) -> None:
+    """The slot is free, and neither the coach nor the customer holds that time (``moving`` aside).
+    Run under the coach's lock; the database constraints re-check it on PostgreSQL."""
+    if Session.objects.exclude(status=Status.CANCELLED).filter(appointment=appointment).exists():
+        raise SlotUnavailable("This slot is already booked.")
+    live = _blocking_sessions()
+    if moving is not None:
+        live = live.exclude(pk=moving.pk)
+    if _overlapping(live.filter(coach_id=coach_id), start, end, "scheduled_start", "scheduled_end").exists():
+        raise SlotUnavailable("The coach is booked at this time.")
+    if _overlapping(live.filter(customer_id=customer_id), start, end, "scheduled_start", "scheduled_end").exists():
+        raise SlotUnavailable("The customer already has a session at this time.")
+
+
 def _new_session(
     *,
     customer: User,
@@ -161,13 +177,7 @@ def _new_session(
         raise FreeSessionsDisabled("This session would be free, and free sessions are disabled.")
     end = start + timedelta(minutes=duration_minutes)
 
-    if Session.objects.exclude(status=Status.CANCELLED).filter(appointment=appointment).exists():
-        raise SlotUnavailable("This slot is already booked.")
-    live = _blocking_sessions()
-    if _overlapping(live.filter(coach=coach), start, end, "scheduled_start", "scheduled_end").exists():
-        raise SlotUnavailable("The coach is booked at this time.")
-    if _overlapping(live.filter(customer=customer), start, end, "scheduled_start", "scheduled_end").exists():
-        raise SlotUnavailable("You already have a session at this time.")
+    _check_time_free(appointment=appointment, coach_id=coach.pk, customer_id=customer.pk, start=start, end=end)
 
     coach_uid = video.new_uid()
     session = Session.objects.create(
@@ -317,17 +327,14 @@ def session_reschedule(*, session: Session, user: User, appointment_id, now: dat
     try:
         with transaction.atomic():
             CoachProfile.objects.select_for_update().get(pk=session.coach_id)
-            if Session.objects.exclude(status=Status.CANCELLED).filter(appointment=appointment).exists():
-                raise SlotUnavailable("This slot is already booked.")
-            live = _blocking_sessions().exclude(pk=session.pk)
-            if _overlapping(
-                live.filter(coach_id=session.coach_id), start, end, "scheduled_start", "scheduled_end"
-            ).exists():
-                raise SlotUnavailable("The coach is booked at this time.")
-            if _overlapping(
-                live.filter(customer_id=session.customer_id), start, end, "scheduled_start", "scheduled_end"
-            ).exists():
-                raise SlotUnavailable("The customer already has a session at this time.")
+            _check_time_free(
+                appointment=appointment,
+                coach_id=session.coach_id,
+                customer_id=session.customer_id,
+                start=start,
+                end=end,
+                moving=session,
+            )
             old_start = session.scheduled_start
             session = _transition(
                 session=session,
