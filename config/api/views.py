@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from django.http import JsonResponse
+from django.views.decorators.csrf import csrf_exempt
 from django.views.defaults import bad_request as html_bad_request
 from django.views.defaults import page_not_found
 from django.views.defaults import server_error as html_server_error
@@ -22,6 +23,7 @@ def server_error(request):
     return html_server_error(request)
 
 
+@csrf_exempt  # any method: a POST to an unknown API path is a JSON 404, not a CSRF page
 def api_not_found(request, *args, **kwargs):
     return JsonResponse(error_body("not_found", "No such endpoint."), status=404)
 

@@ -123,3 +123,13 @@ def test_health_reports_each_dependency(anon_client):
     res = anon_client.get("/api/v1/health")
     assert res.status_code == 200
     assert res.json() == {"database": "ok", "cache": "ok", "broker": "ok"}
+
+
+@pytest.mark.parametrize("method", ["post", "put", "patch", "delete"])
+def test_unsafe_methods_on_unknown_api_paths_get_a_json_404(method):
+    from django.test import Client
+
+    client = Client(enforce_csrf_checks=True)  # as a real client: no CSRF exemption for tests
+    res = getattr(client, method)("/api/v1/coach/appointments/%C2%84/")
+    assert res.status_code == 404
+    assert res.json()["error"]["code"] == "not_found"
