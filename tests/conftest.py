@@ -144,12 +144,25 @@ def moto_endpoint():
     server.stop()
 
 
+@pytest.fixture(scope="session")
+def s3_endpoint(moto_endpoint):
+    """moto behind a gateway that refuses expired or tampered presigned URLs, as S3 does
+    (moto alone serves them regardless; see tests/s3_gateway.py)."""
+    from tests.s3_gateway import start_gateway
+
+    server, url = start_gateway(upstream=moto_endpoint, secret="testing")
+    yield url
+    server.shutdown()
+
+
 @pytest.fixture
-def s3_storage(settings, moto_endpoint):
+def s3_storage(settings, s3_endpoint):
     """Switch ``default`` and ``recordings`` storage to django-storages S3 on moto; returns a boto3 client."""
     import uuid
 
     import boto3
+
+    moto_endpoint = s3_endpoint
 
     bucket = f"test-{uuid.uuid4().hex[:12]}"
     client = boto3.client(

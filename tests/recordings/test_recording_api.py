@@ -339,12 +339,20 @@ def test_start_stop_uploaded_stream_and_expiry_on_s3(
     assert res.status_code == 200, res.json()
     link = res.json()
     assert link["content_type"] == "video/mp4"
-    # moto does not enforce presigned expiry; the URL carries the TTL S3 enforces.
     assert "X-Amz-Expires=120" in link["url"]
     got = requests.get(link["url"], timeout=10)
     assert got.status_code == 200
     assert got.content == MINIMAL_MP4
     assert got.headers["Content-Type"] == "video/mp4"
+
+    # The stream URL lapses after RECORDING_URL_TTL_SECONDS (S3's rule, enforced by the gateway
+    # in front of moto: tests/s3_gateway.py).
+    settings.RECORDING_URL_TTL_SECONDS = 1
+    short = api(customer).get(_url(live_session, f"/{recording.id}/stream")).json()["url"]
+    assert requests.get(short, timeout=10).status_code == 200
+    time.sleep(2.1)
+    lapsed = requests.get(short, timeout=10)
+    assert lapsed.status_code == 403 and b"Request has expired" in lapsed.content
 
     # Retention over: the task deletes every file under the prefix and marks it EXPIRED.
     Session.objects.filter(pk=live_session.pk).update(
