@@ -21,7 +21,8 @@ def coach_list(*, filters: dict | None = None) -> QuerySet[CoachProfile]:
         qs = _json_list_contains(qs, "languages", language)
     if availability := filters.get("availability"):
         qs = qs.filter(availability=availability)
-    if (min_rating := filters.get("min_rating")) is not None:
+    # min_rating=0 means "any": coaches with no approved rating yet stay in the list.
+    if (min_rating := filters.get("min_rating")) is not None and min_rating > 0:
         qs = qs.filter(rating_average__gte=Decimal(str(min_rating)))
     return qs.order_by("user__first_name", "user__last_name", "user_id")
 

@@ -6,7 +6,7 @@ from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_sche
 from rest_framework import status
 from rest_framework.generics import ListAPIView
 from rest_framework.pagination import CursorPagination
-from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
+from rest_framework.parsers import FormParser, MultiPartParser
 from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -18,6 +18,7 @@ from chat.models import Message
 from chat.serializers import MessageSendSerializer, MessageSerializer
 from chat.storage import BadMediaToken, media_disposition, media_token_message_id, media_url
 from config.api.errors import NotFoundError, PermissionDeniedError
+from config.api.parsers import JSONParser
 from config.api.schema import errors
 from sessions_app.selectors import session_get_for_user
 

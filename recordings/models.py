@@ -61,6 +61,9 @@ class Recording(models.Model):
     expiry_claim = models.CharField(max_length=36, blank=True, db_index=True)
     expiry_claimed_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(default=timezone.now, editable=False)
+    # Claimed by the one request or task that calls Agora's stop (a conditional update), so
+    # concurrent stops make one call; a claim older than a few minutes (a crash) can be retaken.
+    stop_claimed_at = models.DateTimeField(null=True, blank=True, editable=False)
     updated_at = models.DateTimeField(auto_now=True)
 
     EXPIRY_LEASE = timedelta(minutes=15)

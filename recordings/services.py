@@ -176,10 +176,24 @@ def recording_stop(*, session: Session, user: User | None, now: datetime | None 
     return _stop(recording=recording, by=user, now=_now(now))
 
 
+STOP_CLAIM_TIMEOUT = timedelta(minutes=3)
+
+
+def _claim_stop(*, recording: Recording, now: datetime) -> None:
+    claimed = (
+        Recording.objects.filter(pk=recording.pk, status=Status.RECORDING)
+        .filter(Q(stop_claimed_at__isnull=True) | Q(stop_claimed_at__lt=now - STOP_CLAIM_TIMEOUT))
+        .update(stop_claimed_at=now)
+    )
+    if not claimed:
+        raise InvalidRecordingState("The recording is already being stopped.")
+
+
 def _stop(*, recording: Recording, by: User | None, now: datetime) -> Recording:
     session = recording.session
     failure = ""
     result = agora.StopResult()
+    _claim_stop(recording=recording, now=now)
     try:
         result = agora.stop(
             resource_id=recording.resource_id,
@@ -194,7 +208,8 @@ def _stop(*, recording: Recording, by: User | None, now: datetime) -> Recording:
         # arrive through the webhooks or are found in the bucket.
         pass
     except agora.AgoraError as exc:
-        # Left RECORDING: the caller (or the auto-stop task) can try again.
+        # Left RECORDING and unclaimed: the caller (or the auto-stop task) can try again.
+        Recording.objects.filter(pk=recording.pk, stop_claimed_at=now).update(stop_claimed_at=None)
         raise RecordingUnavailable(f"Agora could not stop the recording: {exc}")
 
     with transaction.atomic():
@@ -245,7 +260,10 @@ def recordings_stop_for_session(*, session_id) -> AutoStopResult:
         if recording.status == Status.STARTING:
             result.starting += 1
             continue
-        _stop(recording=recording, by=None, now=timezone.now())
+        try:
+            _stop(recording=recording, by=None, now=timezone.now())
+        except InvalidRecordingState:
+            continue  # a participant's stop got there first
         result.stopped += 1
     return result
 

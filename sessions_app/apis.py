@@ -120,7 +120,10 @@ class SessionListApi(ListAPIView):
     filter_backends: list = []
 
     def get_queryset(self):
-        filters = SessionFilterSerializer(data=self.request.query_params)
+        params = self.request.query_params.dict()
+        # ?status=A&status=B means the same as ?status=A,B
+        params["status"] = ",".join(self.request.query_params.getlist("status")) or None
+        filters = SessionFilterSerializer(data={k: v for k, v in params.items() if v is not None})
         filters.is_valid(raise_exception=True)
         return selectors.session_list_for_user(user=self.request.user, filters=filters.validated_data)
 

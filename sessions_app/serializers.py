@@ -163,7 +163,13 @@ def session_timing(session: Session, now) -> dict:
     elapsed = int((now - session.started_at).total_seconds()) if session.started_at else 0
     if session.ended_at and session.started_at:
         elapsed = int((session.ended_at - session.started_at).total_seconds())
-    remaining = 0 if session.is_final else max(0, int((session.scheduled_end - now).total_seconds()))
+    if session.is_final:
+        remaining = 0
+    elif session.status == Session.Status.PENDING:
+        # Not started: the whole duration is ahead (less if it starts late, near its end).
+        remaining = max(0, min(session.duration_minutes * 60, int((session.scheduled_end - now).total_seconds())))
+    else:
+        remaining = max(0, int((session.scheduled_end - now).total_seconds()))
     return {
         "elapsed_seconds": max(0, elapsed),
         "remaining_seconds": remaining,

@@ -13,7 +13,7 @@ import hashlib
 import json
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 
 from django.conf import settings
@@ -48,6 +48,10 @@ NO_SHOW = "NO_SHOW"
 
 def _now(now: datetime | None) -> datetime:
     return now or timezone.now()
+
+
+def _iso(value: datetime) -> str:
+    return value.astimezone(UTC).isoformat().replace("+00:00", "Z")
 
 
 def _log(
@@ -311,6 +315,8 @@ def session_book_instant(
 
 def session_reschedule(*, session: Session, user: User, appointment_id, now: datetime | None = None) -> Session:
     now = _now(now)
+    if session.status != Status.PENDING:
+        raise InvalidState(f"The session is {session.status}; only a pending session can be moved.")
     if session.type != Session.Type.SCHEDULED:
         raise InvalidState("Only scheduled sessions can be moved.")
     appointment = Appointment.objects.filter(pk=appointment_id, coach_id=session.coach_id, is_instant=False).first()
@@ -349,7 +355,7 @@ def session_reschedule(*, session: Session, user: User, appointment_id, now: dat
                 action=Action.RESCHEDULED,
                 actor=user,
                 at=now,
-                text=f"{old_start.isoformat()} -> {start.isoformat()}",
+                text=f"{_iso(old_start)} -> {_iso(start)}",
             )
     except IntegrityError as exc:
         if _is_exclusion_violation(exc):
@@ -361,7 +367,7 @@ def session_reschedule(*, session: Session, user: User, appointment_id, now: dat
 
 def session_update_topic(*, session: Session, user: User, topic: str) -> Session:
     if session.is_final:
-        raise SessionEnded("A finished session cannot be changed.")
+        raise InvalidState(f"The session is {session.status}; its topic can no longer change.")
     Session.objects.filter(pk=session.pk).update(topic=topic, updated_at=timezone.now())
     session.refresh_from_db()
     _send_after_commit(signals.session_updated, session_id=session.pk, actor=user)
@@ -606,8 +612,9 @@ def session_report_update(
         if recommendations is not None:
             report.coach_recommendations, fields = recommendations, [*fields, "coach_recommendations"]
     elif user.pk == session.customer_id:
-        if summary is not None or recommendations is not None:
-            raise ValidationFailed(fields={"summary": ["Summary and recommendations are the coach's part."]})
+        coach_part = {"summary": summary, "recommendations": recommendations}
+        if wrong := [name for name, value in coach_part.items() if value is not None]:
+            raise ValidationFailed(fields={name: ["This is the coach's part of the report."] for name in wrong})
         if notes is not None:
             report.customer_notes, fields = notes, ["customer_notes"]
     else:  # pragma: no cover - the API resolves sessions for participants only

@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
+from django.core.exceptions import RequestDataTooBig, SuspiciousOperation
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.http import Http404
 from rest_framework import exceptions, status
@@ -65,6 +66,13 @@ def exception_handler(exc, context):
             response["Retry-After"] = str(exc.retry_after)
         return response
 
+    if isinstance(exc, RequestDataTooBig):
+        return Response(
+            error_body("file_too_large", "The request body is too large (JSON and form bodies: at most 2 MiB)."),
+            status=413,
+        )
+    if isinstance(exc, SuspiciousOperation):
+        return Response(error_body("validation_error", "The request could not be read."), status=400)
     if isinstance(exc, DjangoValidationError):
         fields = exc.message_dict if hasattr(exc, "error_dict") else {"non_field_errors": exc.messages}
         return Response(error_body("validation_error", "The request is not valid.", fields), status=400)

@@ -5,12 +5,16 @@ from datetime import UTC, datetime
 from django.utils import timezone
 from rest_framework import serializers
 
+# Far enough from datetime's own limits that adding a duration or converting zones never overflows.
+MIN_YEAR, MAX_YEAR = 1970, 2999
+
 
 class StrictDateTimeField(serializers.DateTimeField):
     """ISO 8601 with an explicit offset; a naive datetime is refused, answers are UTC with ``Z``."""
 
     default_error_messages = {
         "naive": "Datetimes need a UTC offset or 'Z' (for example 2026-01-31T09:00:00Z).",
+        "range": f"Use a datetime between the years {MIN_YEAR} and {MAX_YEAR}.",
     }
 
     def to_internal_value(self, value):
@@ -21,7 +25,13 @@ class StrictDateTimeField(serializers.DateTimeField):
                 self.fail("invalid", format="ISO 8601 with an offset")
             if timezone.is_naive(parsed):
                 self.fail("naive")
-            return parsed.astimezone(UTC)
+            try:
+                parsed = parsed.astimezone(UTC)
+            except OverflowError:
+                self.fail("range")
+            if not (MIN_YEAR <= parsed.year <= MAX_YEAR):
+                self.fail("range")
+            return parsed
         if isinstance(value, datetime) and timezone.is_naive(value):
             self.fail("naive")
         return super().to_internal_value(value)

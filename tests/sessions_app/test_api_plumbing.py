@@ -133,3 +133,34 @@ def test_unsafe_methods_on_unknown_api_paths_get_a_json_404(method):
     res = getattr(client, method)("/api/v1/coach/appointments/%C2%84/")
     assert res.status_code == 404
     assert res.json()["error"]["code"] == "not_found"
+
+
+@pytest.mark.parametrize(
+    "value", ["9999-12-31T23:59:00Z", "9999-12-31T23:59:00-05:00", "0001-01-01T00:00:00+05:00", "1969-12-31T00:00Z"]
+)
+def test_datetimes_near_the_calendar_limits_are_a_400_not_a_500(api, coach, value):
+    res = api(coach).post("/api/v1/coach/appointments", {"start": value, "duration_minutes": 30}, format="json")
+    assert res.status_code == 400
+    assert res.json()["error"]["fields"]["start"]
+    res = api(coach).get("/api/v1/sessions", {"from": value})
+    assert res.status_code == 400
+
+
+def test_deeply_nested_json_is_a_400(api, customer):
+    body = '{"a":' * 5000 + "1" + "}" * 5000
+    res = api(customer).post("/api/v1/sessions", body, content_type="application/json")
+    assert res.status_code == 400
+    assert res.json()["error"]["code"] == "validation_error"
+
+
+def test_an_oversized_json_body_is_a_413_in_the_error_shape(api, customer):
+    body = '{"topic": "' + "x" * (3 * 1024 * 1024) + '"}'
+    res = api(customer).post("/api/v1/sessions", body, content_type="application/json")
+    assert res.status_code == 413
+    assert res.json()["error"]["code"] == "file_too_large"
+
+
+def test_a_json_body_sent_as_multipart_is_a_400_in_the_error_shape(api, customer):
+    res = api(customer).post("/api/v1/sessions", '{"type": "INSTANT"}', content_type="multipart/form-data; boundary=xx")
+    assert res.status_code == 400
+    assert res.json()["error"]["code"] == "validation_error"

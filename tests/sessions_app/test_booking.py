@@ -367,7 +367,7 @@ def test_topic_can_be_changed_until_the_session_ends(api, coach, customer):
     Session.objects.filter(pk=session.pk).update(status=Session.Status.COMPLETED, ended_at=timezone.now())
     res = api(customer).patch(f"/api/v1/sessions/{session.id}", {"topic": "x"}, format="json")
     assert res.status_code == 409
-    assert error_code(res) == "session_ended"
+    assert error_code(res) == "invalid_state"
     assert Session.objects.get(pk=session.pk).topic == "Knee pain"
 
 

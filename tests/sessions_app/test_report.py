@@ -95,3 +95,10 @@ def test_report_rejects_malformed_recommendations(api, coach, done):
     res = api(coach).put(f"/api/v1/sessions/{done.id}/report", {"recommendations": "not a list"}, format="json")
     assert res.status_code == 400
     assert "recommendations" in res.json()["error"]["fields"]
+
+
+def test_customer_writing_the_coachs_part_is_told_which_fields(api, coach, customer):
+    session = session_in_state(Session.Status.COMPLETED, coach=coach, customer=customer)
+    res = api(customer).put(f"/api/v1/sessions/{session.id}/report", {"recommendations": ["x"]}, format="json")
+    assert res.status_code == 400
+    assert set(res.json()["error"]["fields"]) == {"recommendations"}

@@ -97,3 +97,14 @@ def test_current_prefers_the_active_session(api, coach, customer):
     for client in (api(customer), api(coach)):
         body = client.get("/api/v1/sessions/current").json()
         assert (body["id"], body["status"], body["can_chat"]) == (str(active.id), S.IN_PROGRESS, True)
+
+
+def test_status_filter_accepts_repeated_parameters(api, coach, customer):
+    from tests.factories import SessionFactory
+
+    pending = SessionFactory(appointment__coach=coach, customer=customer)
+    cancelled = SessionFactory(
+        appointment__coach=coach, customer=customer, status="CANCELLED", appointment__start=pending.scheduled_end
+    )
+    res = api(customer).get("/api/v1/sessions?status=PENDING&status=CANCELLED")
+    assert {s["id"] for s in res.json()["results"]} == {str(pending.id), str(cancelled.id)}
