@@ -5,7 +5,6 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import status
 from rest_framework.generics import ListAPIView
-from rest_framework.pagination import CursorPagination
 from rest_framework.parsers import FormParser, MultiPartParser
 from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
@@ -18,6 +17,7 @@ from chat.models import Message
 from chat.serializers import MessageSendSerializer, MessageSerializer
 from chat.storage import BadMediaToken, media_disposition, media_token_message_id, media_url
 from config.api.errors import NotFoundError, PermissionDeniedError
+from config.api.pagination import CursorPagination
 from config.api.parsers import JSONParser
 from config.api.schema import errors
 from sessions_app.selectors import session_get_for_user

@@ -81,3 +81,11 @@ class SessionConsumer(AsyncJsonWebsocketConsumer):
 
     async def session_updated(self, event: dict) -> None:
         await self.send_json({"type": "session.updated", "session": event["session"]})
+
+
+class NotFoundConsumer(AsyncJsonWebsocketConsumer):
+    """Unknown WebSocket paths: accepted, then closed with 4404 so clients see why."""
+
+    async def connect(self) -> None:
+        await self.accept()
+        await self.close(code=CLOSE_NOT_FOUND)

@@ -3,21 +3,22 @@ from __future__ import annotations
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
+from config.api.fields import StrictCharField, StrictIntegerField
 from ratings.models import FEEDBACK_MAX_LENGTH, FEEDBACK_MIN_LENGTH, SCORE_MAX, SCORE_MIN, Rating
 
 
 class RatingSubmitSerializer(serializers.Serializer):
     """Shape only; which criteria a rater must score is the service's rule (it depends on the role)."""
 
-    overall = serializers.IntegerField(min_value=SCORE_MIN, max_value=SCORE_MAX)
+    overall = StrictIntegerField(min_value=SCORE_MIN, max_value=SCORE_MAX)
     scores = serializers.DictField(
-        child=serializers.IntegerField(min_value=SCORE_MIN, max_value=SCORE_MAX),
+        child=StrictIntegerField(min_value=SCORE_MIN, max_value=SCORE_MAX),
         help_text=(
             "A score 1-5 for every criterion of the rater's role. Customer rating a coach: communication, "
             "knowledge, punctuality, helpfulness. Coach rating a customer: punctuality, engagement, preparation."
         ),
     )
-    feedback = serializers.CharField(min_length=FEEDBACK_MIN_LENGTH, max_length=FEEDBACK_MAX_LENGTH)
+    feedback = StrictCharField(min_length=FEEDBACK_MIN_LENGTH, max_length=FEEDBACK_MAX_LENGTH)
 
 
 class RatingSerializer(serializers.ModelSerializer):

@@ -35,3 +35,23 @@ class StrictDateTimeField(serializers.DateTimeField):
         if isinstance(value, datetime) and timezone.is_naive(value):
             self.fail("naive")
         return super().to_internal_value(value)
+
+
+class StrictIntegerField(serializers.IntegerField):
+    """A JSON integer only: "5", 5.0 and true are refused rather than coerced."""
+
+    def to_internal_value(self, data):
+        if isinstance(data, bool) or not isinstance(data, int):
+            self.fail("invalid")
+        return super().to_internal_value(data)
+
+
+class StrictCharField(serializers.CharField):
+    """A JSON string only: numbers and booleans are refused rather than turned into text."""
+
+    default_error_messages = {"not_a_string": "Send text (a JSON string)."}
+
+    def to_internal_value(self, data):
+        if not isinstance(data, str):
+            self.fail("not_a_string")
+        return super().to_internal_value(data)

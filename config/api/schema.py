@@ -67,3 +67,11 @@ class BearerTokenScheme(OpenApiAuthenticationExtension):
 
     def get_security_definition(self, auto_schema):
         return {"type": "http", "scheme": "bearer", "description": "Token from POST /api/v1/auth/login."}
+
+
+def paths_without_trailing_slash(endpoints, **kwargs):
+    """drf-spectacular hook: document paths as the SPEC writes them (both forms are served)."""
+    return [
+        (path.rstrip("/") if path != "/" else path, regex, method, callback)
+        for path, regex, method, callback in endpoints
+    ]

@@ -230,3 +230,9 @@ def test_messages_for_call_keeps_only_the_latest(live_session, rf):
         MessageFactory(session=live_session, text=f"m{i}")
     out = messages_for_call(session=live_session, request=rf.get("/"), limit=2)
     assert [m["text"] for m in out] == ["m3", "m4"]
+
+
+def test_a_forged_cursor_is_a_400(api, live_session, customer):
+    res = api(customer).get(f"/api/v1/sessions/{live_session.id}/messages", {"cursor": "garbage"})
+    assert res.status_code == 400
+    assert res.json()["error"]["fields"]["cursor"]

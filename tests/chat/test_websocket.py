@@ -112,6 +112,12 @@ def test_unknown_session_socket_is_refused(customer):
     async_to_sync(assert_refused)(communicator(uuid.uuid4(), token), 4404)
 
 
+@pytest.mark.parametrize("path", ["/ws/sessions/xyz/", "/ws/sessions/", "/ws/nothing/", "/"])
+def test_unknown_socket_paths_are_closed_with_4404(customer, path):
+    comm = WebsocketCommunicator(application, f"{path}?token={token_for(customer)}", headers=[(b"host", b"t")])
+    async_to_sync(assert_refused)(comm, 4404)
+
+
 @pytest.mark.parametrize("token", [None, "", "not-a-real-token", "a" * 64], ids=["none", "empty", "short", "long"])
 def test_anonymous_or_bad_token_socket_is_refused(live_session, token):
     async_to_sync(assert_refused)(communicator(live_session.id, token), 4401)

@@ -154,6 +154,30 @@ def test_two_concurrent_starts_record_once(postgres, api, fake_agora, live_sessi
     assert Recording.objects.filter(session=live_session, status="RECORDING").count() == 1
 
 
+@pytest.mark.django_db(transaction=True)
+def test_concurrent_stops_call_agora_once(postgres, api, fake_agora, live_session, coach, customer):
+    assert api(coach).post(f"/api/v1/sessions/{live_session.id}/recordings").status_code == 201
+    barrier = threading.Barrier(4)
+    codes = []
+
+    def stop(user) -> None:
+        try:
+            client = api(user)
+            barrier.wait()
+            codes.append(client.post(f"/api/v1/sessions/{live_session.id}/recordings/stop").status_code)
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=stop, args=(u,)) for u in (coach, customer, coach, customer)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert sorted(codes) == [200, 409, 409, 409]
+    assert len(fake_agora.calls("stop")) == 1
+    assert Recording.objects.get(session=live_session).status in ("PROCESSING", "AVAILABLE")
+
+
 def _wait_for(check, timeout: float = 20.0) -> None:
     # Polls the database rather than result.get(): the outcome that matters is the row.
     import time

@@ -164,3 +164,10 @@ def test_a_json_body_sent_as_multipart_is_a_400_in_the_error_shape(api, customer
     res = api(customer).post("/api/v1/sessions", '{"type": "INSTANT"}', content_type="multipart/form-data; boundary=xx")
     assert res.status_code == 400
     assert res.json()["error"]["code"] == "validation_error"
+
+
+def test_a_page_that_is_not_a_number_is_a_400_and_one_past_the_end_a_404(api, customer):
+    res = api(customer).get("/api/v1/coaches", {"page": "abc"})
+    assert res.status_code == 400 and res.json()["error"]["fields"]["page"]
+    res = api(customer).get("/api/v1/coaches", {"page": "999"})
+    assert res.status_code == 404 and res.json()["error"]["code"] == "not_found"
