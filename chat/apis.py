@@ -16,7 +16,7 @@ from chat.media import UploadLimitHandler, upload_limit
 from chat.models import Message
 from chat.serializers import MessageSendSerializer, MessageSerializer
 from chat.storage import BadMediaToken, media_disposition, media_token_message_id, media_url
-from config.api.errors import NotFoundError, PermissionDeniedError
+from config.api.errors import NotFoundError, PermissionDeniedError, ValidationFailed
 from config.api.pagination import CursorPagination
 from config.api.parsers import JSONParser
 from config.api.schema import errors
@@ -99,6 +99,8 @@ class MessageListApi(ListAPIView):
             *django_request.upload_handlers,
         ]
 
+        if len(request.FILES.getlist("file")) > 1:
+            raise ValidationFailed(fields={"file": ["Send one file per message."]})
         serializer = MessageSendSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         message = services.message_send(

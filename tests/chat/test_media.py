@@ -258,3 +258,14 @@ def test_s3_refused_upload_leaves_no_object(api, s3_storage, live_session, custo
     res = send_file(api(customer), live_session, "x.png", files.html_with_png_header())
     assert res.status_code == 415
     assert _s3_keys(s3_storage) == []
+
+
+def test_two_files_in_one_message_are_refused(api, live_session, customer):
+    res = api(customer).post(
+        messages_url(live_session),
+        {"file": [upload("a.png", files.png()), upload("b.png", files.png())]},
+        format="multipart",
+    )
+    assert res.status_code == 400
+    assert res.json()["error"]["fields"]["file"]
+    assert stored_files() == []
