@@ -477,6 +477,21 @@ def webhook_event_process(*, event_id: int) -> str:
     return result
 
 
+def webhook_events_process_pending(*, older_than: timedelta = timedelta(minutes=1), limit: int = 500) -> int:
+    """Apply stored events whose task was lost (broker down, worker killed). Each event is claimed
+    by :func:`webhook_event_process`, so this can run beside the normal tasks."""
+    cutoff = timezone.now() - older_than
+    pending = WebhookEvent.objects.filter(processed_at__isnull=True, received_at__lte=cutoff)
+    done = 0
+    for event_id in pending.order_by("id").values_list("id", flat=True)[:limit]:
+        try:
+            webhook_event_process(event_id=event_id)
+            done += 1
+        except Exception:  # noqa: BLE001 - one bad event must not stop the sweep; it stays pending
+            logger.exception("Agora event %s could not be applied; it stays pending", event_id)
+    return done
+
+
 def _event_time(payload: dict, inner: dict) -> datetime:
     for value, scale in ((inner.get("sendts"), 1000), (inner.get("ts"), 1), (payload.get("notifyMs"), 1000)):
         number = _as_int(value)

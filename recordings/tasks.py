@@ -41,6 +41,12 @@ def process_webhook_event(self, event_id: int) -> str:
         raise self.retry(exc=exc, countdown=min(300, 5 * 2**self.request.retries))
 
 
+@shared_task(name="recordings.tasks.process_pending_webhook_events")
+def process_pending_webhook_events() -> dict:
+    """Beat job: apply Agora events whose own task was lost."""
+    return {"processed": services.webhook_events_process_pending()}
+
+
 def enqueue_webhook_event(*, event_id: int) -> None:
     def send() -> None:
         try:

@@ -126,3 +126,21 @@ def test_unknown_events_are_stored_and_ignored(post_webhook, fake_agora):
     res = post_webhook({"noticeId": "x1", "productId": 3, "eventType": 31, "payload": {"sid": "nope", "sequence": 1}})
     assert res.status_code == 200
     assert WebhookEvent.objects.get().result == "ignored: unknown recording"
+
+
+def test_an_event_whose_task_was_lost_is_applied_by_the_sweep(post_webhook, recording):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from recordings.tasks import process_pending_webhook_events
+
+    exit_event = recording_event(recording, 11, 9, {"msgName": "session_exit", "exitStatus": 0})
+    post_webhook(exit_event)
+    # As if the broker had lost the task: the event is stored, not applied, and a while old.
+    WebhookEvent.objects.update(processed_at=None, received_at=timezone.now() - timedelta(minutes=5))
+    Recording.objects.filter(pk=recording.pk).update(status="RECORDING", stopped_at=None)
+    assert process_pending_webhook_events() == {"processed": 1}
+    recording.refresh_from_db()
+    assert recording.status == "PROCESSING"
+    assert process_pending_webhook_events() == {"processed": 0}
