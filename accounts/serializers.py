@@ -5,6 +5,7 @@ import re
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
+from accounts.currencies import ISO_4217
 from accounts.models import CoachProfile, User
 
 _CURRENCY = re.compile(r"^[A-Za-z]{3}$")
@@ -115,7 +116,7 @@ class CoachProfileUpdateSerializer(serializers.Serializer):
     languages = serializers.ListField(child=serializers.CharField(max_length=20), max_length=20, required=False)
 
     def validate_currency(self, value: str) -> str:
-        if not _CURRENCY.match(value):
+        if not _CURRENCY.match(value) or value.upper() not in ISO_4217:
             raise serializers.ValidationError("Use a three-letter ISO 4217 code, for example EUR.")
         return value.upper()
 

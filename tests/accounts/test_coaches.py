@@ -58,6 +58,7 @@ def test_partial_profile_update_keeps_the_rest(api, coach):
         ({"hourly_rate": "abc"}, "hourly_rate"),
         ({"currency": "EURO"}, "currency"),
         ({"currency": "1$"}, "currency"),
+        ({"currency": "ZZZ"}, "currency"),
         ({"categories": "yoga"}, "categories"),
     ],
 )
