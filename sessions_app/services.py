@@ -81,6 +81,23 @@ def _transition(*, session: Session, allowed: tuple[str, ...], to: str, **fields
     return session
 
 
+def _lock(session: Session) -> Session:
+    """Lock ``session``'s row for this transaction and reload it, so the decision that follows
+    sees the state every concurrent writer of the row left (on SQLite the write transaction
+    itself serialises writers)."""
+    Session.objects.select_for_update().filter(pk=session.pk).values_list("pk", flat=True).get()
+    session.refresh_from_db()
+    return session
+
+
+def _lock_coach_and_slot(*, coach_id, appointment: Appointment) -> None:
+    """Take the coach's lock (the one ``appointment_delete`` takes) and check the slot is still there:
+    a coach may withdraw it between our first read and the lock."""
+    CoachProfile.objects.select_for_update().get(pk=coach_id)
+    if not Appointment.objects.filter(pk=appointment.pk).exists():
+        raise SlotUnavailable("The coach has just withdrawn this slot.")
+
+
 def _blocking_sessions():
     """Sessions that hold their time: not cancelled, and not completed (a session that ended
     early frees the rest of its slot; a completed one can only lie in the past otherwise)."""
@@ -92,8 +109,12 @@ def _overlapping(qs, start: datetime, end: datetime, start_field: str, end_field
 
 
 def _is_exclusion_violation(exc: IntegrityError) -> bool:
+    """A constraint of the calendar said no: the exclusion or partial unique constraints, or the slot's
+    row vanished under a foreign key (PostgreSQL checks those at commit)."""
     cause = exc.__cause__
-    return getattr(cause, "sqlstate", None) in ("23P01", "23505") or "UNIQUE" in str(exc).upper()
+    sqlstate = getattr(cause, "sqlstate", None)
+    text = str(exc).upper()
+    return sqlstate in ("23P01", "23505", "23503") or "UNIQUE" in text or "FOREIGN KEY" in text
 
 
 def session_price(*, hourly_rate: Decimal, duration_minutes: int) -> Decimal:
@@ -234,7 +255,7 @@ def session_book_scheduled(
         raise BookingTooLate(f"Sessions must be booked at least {settings.MIN_BOOKING_NOTICE_MINUTES} minutes ahead.")
     try:
         with transaction.atomic():
-            CoachProfile.objects.select_for_update().get(pk=appointment.coach_id)
+            _lock_coach_and_slot(coach_id=appointment.coach_id, appointment=appointment)
             return _new_session(
                 customer=customer,
                 coach=appointment.coach,
@@ -332,7 +353,7 @@ def session_reschedule(*, session: Session, user: User, appointment_id, now: dat
     end = start + timedelta(minutes=session.duration_minutes)
     try:
         with transaction.atomic():
-            CoachProfile.objects.select_for_update().get(pk=session.coach_id)
+            _lock_coach_and_slot(coach_id=session.coach_id, appointment=appointment)
             _check_time_free(
                 appointment=appointment,
                 coach_id=session.coach_id,
@@ -422,8 +443,9 @@ def idempotent(*, user: User, key: str, fingerprint: str, perform: Callable[[], 
 
 def session_cancel(*, session: Session, by: User | None, reason: str = "", now: datetime | None = None) -> Session:
     """Cancel a session that has not started. ``by=None`` is the system (no-shows)."""
-    now = _now(now)
     with transaction.atomic():
+        session = _lock(session)
+        now = _now(now)
         session = _transition(
             session=session,
             allowed=(Status.PENDING,),
@@ -448,9 +470,13 @@ class CallCredentials:
 
 
 def session_start_call(*, session: Session, user: User, now: datetime | None = None) -> CallCredentials:
-    """Start the session (first call inside the join window) or rejoin it (a reconnect)."""
-    now = _now(now)
+    """Start the session (first call inside the join window) or rejoin it (a reconnect).
+
+    Both participants often press "join" at the same moment: the row lock makes the second one
+    see the session the first one started, so it joins it instead of getting a 409."""
     with transaction.atomic():
+        session = _lock(session)
+        now = _now(now)
         if session.status == Status.PENDING:
             if not (session.join_opens_at <= now < session.join_closes_at):
                 opens = session.join_opens_at.isoformat().replace("+00:00", "Z")
@@ -481,19 +507,23 @@ def session_start_call(*, session: Session, user: User, now: datetime | None = N
 
 
 def session_request_end(*, session: Session, user: User, now: datetime | None = None) -> Session:
-    """Ask to end; or, when the other participant already asked, confirm and complete."""
-    now = _now(now)
-    if session.status == Status.END_REQUEST_PENDING and session.end_requested_by_id not in (None, user.pk):
-        return session_complete(
-            session=session,
-            actor=user,
-            reason="Both participants agreed to end.",
-            allowed=(Status.END_REQUEST_PENDING,),
-            now=now,
-        )
-    if session.status == Status.END_REQUEST_PENDING:
-        raise InvalidState("You already asked to end; waiting for the other participant.")
+    """Ask to end; or, when the other participant already asked, confirm and complete.
+
+    Decided under the row lock, so two participants asking at once end up with one request and
+    its confirmation rather than a 409 for the slower one."""
     with transaction.atomic():
+        session = _lock(session)
+        now = _now(now)
+        if session.status == Status.END_REQUEST_PENDING and session.end_requested_by_id not in (None, user.pk):
+            return session_complete(
+                session=session,
+                actor=user,
+                reason="Both participants agreed to end.",
+                allowed=(Status.END_REQUEST_PENDING,),
+                now=now,
+            )
+        if session.status == Status.END_REQUEST_PENDING:
+            raise InvalidState("You already asked to end; waiting for the other participant.")
         session = _transition(
             session=session,
             allowed=(Status.IN_PROGRESS,),
@@ -507,15 +537,14 @@ def session_request_end(*, session: Session, user: User, now: datetime | None = 
 
 
 def session_decline_end(*, session: Session, user: User, now: datetime | None = None) -> Session:
-    now = _now(now)
-    if session.status != Status.END_REQUEST_PENDING or session.end_requested_by_id == user.pk:
-        raise InvalidState("There is no request to end from the other participant.")
     with transaction.atomic():
-        updated = Session.objects.filter(
-            pk=session.pk, status=Status.END_REQUEST_PENDING, end_requested_by=session.end_requested_by_id
-        ).update(status=Status.IN_PROGRESS, end_requested_by=None, end_requested_at=None, updated_at=now)
-        if updated != 1:
-            raise InvalidState("The request to end is no longer pending.")
+        session = _lock(session)
+        now = _now(now)
+        if session.status != Status.END_REQUEST_PENDING or session.end_requested_by_id == user.pk:
+            raise InvalidState("There is no request to end from the other participant.")
+        Session.objects.filter(pk=session.pk).update(
+            status=Status.IN_PROGRESS, end_requested_by=None, end_requested_at=None, updated_at=now
+        )
         session.refresh_from_db()
         _log(session=session, action=Action.END_DECLINED, actor=user, at=now)
         _send_after_commit(signals.session_updated, session_id=session.pk, actor=user)
@@ -530,8 +559,11 @@ def session_complete(
     allowed: tuple[str, ...] = Session.ACTIVE_STATUSES,
     now: datetime | None = None,
 ) -> Session:
-    now = _now(now)
+    """Complete the session. The end time is read after the row lock is held: a chat message or log
+    that held the lock first is then always earlier than ``ended_at``, never "after the end"."""
     with transaction.atomic():
+        session = _lock(session)
+        now = _now(now)
         session = _transition(session=session, allowed=allowed, to=Status.COMPLETED, ended_at=now)
         _log(session=session, action=Action.COMPLETED, actor=actor, text=reason, at=now)
         _send_after_commit(signals.session_completed, signals.session_updated, session_id=session.pk, actor=actor)
