@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 from django.http import FileResponse, HttpResponseRedirect
+from django.utils.dateparse import parse_datetime
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import status
@@ -37,6 +38,13 @@ class MessageCursorPagination(CursorPagination):
     page_size_query_param = "page_size"
     max_page_size = 100
     ordering = ("created_at", "id")
+
+    def position_is_valid(self, position: str) -> bool:
+        try:
+            moment = parse_datetime(position)
+        except ValueError:
+            return False
+        return moment is not None and moment.tzinfo is not None
 
     def get_ordering(self, request, queryset, view):
         if request.query_params.get("order") == "newest":

@@ -23,6 +23,8 @@ urlpatterns = [
     path("api/v1/", include(api_v1)),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="docs"),
+    # Any other path under /api (another version, a typo) is a JSON 404 as well, DEBUG or not.
+    re_path(r"^api(?:/.*)?$", api_not_found),
 ]
 
 handler400 = "config.api.views.bad_request"

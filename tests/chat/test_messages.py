@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import base64
 import uuid
 
 import pytest
@@ -232,7 +233,36 @@ def test_messages_for_call_keeps_only_the_latest(live_session, rf):
     assert [m["text"] for m in out] == ["m3", "m4"]
 
 
-def test_a_forged_cursor_is_a_400(api, live_session, customer):
-    res = api(customer).get(f"/api/v1/sessions/{live_session.id}/messages", {"cursor": "garbage"})
+def _b64(text: str) -> str:
+    return base64.b64encode(text.encode()).decode()
+
+
+@pytest.mark.parametrize(
+    "cursor",
+    [
+        "garbage",
+        _b64("zzz"),  # decodes, but is no cursor: not a silent first page
+        _b64("p=yesterday"),
+        _b64("p=2026-01-01 10:00:00"),  # a position without an offset
+        _b64("o=1&x=2"),
+        _b64("o=1&o=2"),
+        _b64("o=-1"),
+        "%%%",
+    ],
+)
+def test_a_forged_cursor_is_a_400(api, live_session, customer, cursor):
+    MessageFactory(session=live_session, text="m")
+    res = api(customer).get(f"/api/v1/sessions/{live_session.id}/messages", {"cursor": cursor})
     assert res.status_code == 400
     assert res.json()["error"]["fields"]["cursor"]
+
+
+def test_the_cursors_the_api_hands_out_work_both_ways(api, live_session, customer):
+    for i in range(5):
+        MessageFactory(session=live_session, text=f"m{i}")
+    client = api(customer)
+    first = client.get(messages_url(live_session), {"page_size": 2}).json()
+    second = client.get(first["next"]).json()
+    assert [m["text"] for m in second["results"]] == ["m2", "m3"]
+    back = client.get(second["previous"]).json()
+    assert [m["text"] for m in back["results"]] == ["m0", "m1"]

@@ -58,9 +58,20 @@ def test_post_with_a_trailing_slash_works_too(api, coach):
 
 @pytest.mark.parametrize(
     "path",
-    ["/api/v1/sessions/not-a-uuid", "/api/v1/nothing-here", "/api/v1/coaches/12345", f"/api/v1/coaches/{uuid.uuid4()}"],
+    [
+        "/api/v1/sessions/not-a-uuid",
+        "/api/v1/nothing-here",
+        "/api/v1/coaches/12345",
+        f"/api/v1/coaches/{uuid.uuid4()}",
+        "/api",
+        "/api/",
+        "/api/v1",
+        "/api/v2/sessions",
+    ],
 )
-def test_unknown_paths_and_ids_are_json_404s(api, customer, path):
+@pytest.mark.parametrize("debug", [False, True])
+def test_unknown_paths_and_ids_are_json_404s(api, customer, path, debug, settings):
+    settings.DEBUG = debug  # Django's HTML debug page must not leak through under /api either
     res = api(customer).get(path)
     assert res.status_code == 404
     assert res["Content-Type"].startswith("application/json")
@@ -171,3 +182,17 @@ def test_a_page_that_is_not_a_number_is_a_400_and_one_past_the_end_a_404(api, cu
     assert res.status_code == 400 and res.json()["error"]["fields"]["page"]
     res = api(customer).get("/api/v1/coaches", {"page": "999"})
     assert res.status_code == 404 and res.json()["error"]["code"] == "not_found"
+
+
+@pytest.mark.parametrize("param", ["page", "page_size"])
+@pytest.mark.parametrize("value", ["abc", "0", "-1", "²", "1" * 5000, "1.5", ""])
+def test_page_and_page_size_must_be_whole_numbers_from_1(api, customer, param, value):
+    for path in ("/api/v1/coaches", "/api/v1/sessions"):
+        res = api(customer).get(path, {param: value})
+        assert res.status_code == 400, (path, res.content[:200])
+        assert param in res.json()["error"]["fields"]
+
+
+def test_a_chat_page_size_that_is_not_a_number_is_a_400(api, open_session, customer):
+    res = api(customer).get(f"/api/v1/sessions/{open_session.id}/messages", {"page_size": "lots"})
+    assert res.status_code == 400 and res.json()["error"]["fields"]["page_size"]
