@@ -1,8 +1,9 @@
 """What an uploaded file really is, decided from its bytes (never its name or the client's type).
 
 ``prepare_upload`` sniffs the magic bytes, enforces the size limit of the kind, makes images prove
-themselves by decoding them completely with Pillow, and removes location metadata (EXIF GPS, XMP)
-by re-encoding the few images that carry it. Nothing here touches the storage.
+themselves by decoding them completely with Pillow, and removes location metadata (EXIF GPS, XMP):
+JPEGs lose their APP1 segments without being re-encoded; other formats are re-encoded when they
+carry any. Nothing here touches the storage.
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ from django.conf import settings
 from django.core.files import File
 from django.core.files.base import ContentFile
 from django.core.files.uploadhandler import FileUploadHandler
-from PIL import Image, ImageSequence
+from PIL import Image, ImageSequence, JpegImagePlugin
 
 from chat.errors import FileTooLarge, UnsupportedMediaType
 
@@ -23,6 +24,9 @@ HEAD_BYTES = 4096
 GPS_IFD = 0x8825
 MAX_IMAGE_PIXELS = 50_000_000
 MAX_FRAMES = 2000
+# Every frame of an animation is composited on the whole canvas: the cost is canvas x frames,
+# so a few kilobytes of GIF could otherwise keep a worker busy for minutes.
+MAX_ANIMATION_PIXELS = 250_000_000
 
 # MP4 family brands that mean video. Image brands of the same box format (HEIC, AVIF) are not videos.
 MP4_BRANDS = {
@@ -165,12 +169,15 @@ def _decode_image(fileobj, media_type: MediaType) -> Image.Image:
                 width, height = probe.size
                 if width * height > MAX_IMAGE_PIXELS:
                     raise ValueError("too many pixels")  # a decompression bomb is refused, not decoded
+                frames = getattr(probe, "n_frames", 1)  # read from the frame headers, nothing decoded
+                if frames > MAX_FRAMES or width * height * frames > MAX_ANIMATION_PIXELS:
+                    raise ValueError("too many frames for the canvas")
                 probe.verify()
             fileobj.seek(0)
             image = Image.open(fileobj, formats=[media_type.pillow_format])
             for index, frame in enumerate(ImageSequence.Iterator(image)):
-                if index >= MAX_FRAMES:
-                    raise ValueError("too many frames")
+                if index >= frames:
+                    raise ValueError("more frames than announced")
                 frame.load()
             image.seek(0)
             return image
@@ -191,23 +198,87 @@ def _has_location(image: Image.Image) -> bool:
     return b"GPS" in xmp
 
 
-def _without_location(image: Image.Image, media_type: MediaType) -> bytes:
-    """Re-encode without the GPS IFD and XMP; other EXIF (orientation) and the ICC profile are kept."""
+def _clean_exif(image: Image.Image) -> bytes:
+    """The image's EXIF without its GPS IFD, as the payload of a JPEG APP1 segment."""
     exif = image.getexif()
     if GPS_IFD in exif:
         del exif[GPS_IFD]
-    options: dict = {"format": media_type.pillow_format, "exif": exif.tobytes()}
+    if not len(exif):
+        return b""
+    block = exif.tobytes()
+    return block if block.startswith(b"Exif") else b"Exif\x00\x00" + block
+
+
+def _jpeg_segments(data: bytes) -> tuple[list[bytes], bytes]:
+    """Split a JPEG into its header segments (SOI excluded) and the rest from the start of scan."""
+    segments: list[bytes] = []
+    pos = 2
+    while pos + 4 <= len(data):
+        if data[pos] != 0xFF:
+            raise ValueError("not a marker")
+        marker = data[pos + 1]
+        if marker == 0xFF:  # fill byte
+            pos += 1
+            continue
+        if marker in (0xDA, 0xD9):  # start of scan, end of image: the rest is kept as it is
+            break
+        if 0xD0 <= marker <= 0xD7 or marker == 0x01:
+            segments.append(data[pos : pos + 2])
+            pos += 2
+            continue
+        length = int.from_bytes(data[pos + 2 : pos + 4], "big")
+        if length < 2 or pos + 2 + length > len(data):
+            raise ValueError("bad segment length")
+        segments.append(data[pos : pos + 2 + length])
+        pos += 2 + length
+    return segments, data[pos:]
+
+
+def _jpeg_without_location(data: bytes, image: Image.Image) -> bytes:
+    """Drop every APP1 segment (EXIF and XMP, wherever and however often they appear) and put back
+    one EXIF block without GPS. The compressed image is untouched: no re-encoding, no loss."""
+    segments, rest = _jpeg_segments(data)
+    kept = [segment for segment in segments if segment[1] != 0xE1]
+    exif = _clean_exif(image)
+    if exif and len(exif) + 2 <= 0xFFFF:
+        at = 1 if kept and kept[0][1] == 0xE0 else 0  # after a JFIF APP0, as the standard wants
+        kept.insert(at, b"\xff\xe1" + (len(exif) + 2).to_bytes(2, "big") + exif)
+    return data[:2] + b"".join(kept) + rest
+
+
+def _without_location(image: Image.Image, media_type: MediaType) -> bytes:
+    """Re-encode without the GPS IFD and XMP; other EXIF (orientation) and the ICC profile are kept.
+
+    A multi-picture JPEG (MPO: many phone cameras) keeps only its first picture, as a plain JPEG:
+    the others carry EXIF blocks of their own."""
+    options: dict = {"format": media_type.pillow_format, "exif": _clean_exif(image)}
     if icc := image.info.get("icc_profile"):
         options["icc_profile"] = icc
     if media_type is JPEG:
-        options.update(quality="keep", subsampling="keep")  # same quantisation: no visible loss
-    elif media_type is WEBP:
-        options.update(quality=95)
-    if getattr(image, "n_frames", 1) > 1:
-        options["save_all"] = True
+        image.seek(0)
+        # The picture's own quantisation and subsampling: no visible loss. ("keep" would refuse an MPO.)
+        options.update(qtables=image.quantization, subsampling=JpegImagePlugin.get_sampling(image))
+    else:
+        if media_type is WEBP:
+            options.update(quality=95)
+        if getattr(image, "n_frames", 1) > 1:
+            options["save_all"] = True
     out = io.BytesIO()
     image.save(out, **options)
     return out.getvalue()
+
+
+def _strip_location(data: bytes, image: Image.Image, media_type: MediaType) -> bytes:
+    try:
+        if media_type is JPEG:
+            if getattr(image, "n_frames", 1) > 1:
+                return _without_location(image, media_type)
+            return _jpeg_without_location(data, image)
+        if _has_location(image):
+            return _without_location(image, media_type)
+        return data
+    except Exception:  # Pillow or our segment walk could not rewrite it: refuse, never store GPS
+        raise UnsupportedMediaType(f"The {media_type.pillow_format} image could not be cleaned of its metadata.")
 
 
 def prepare_upload(uploaded) -> PreparedMedia:
@@ -232,8 +303,7 @@ def prepare_upload(uploaded) -> PreparedMedia:
     data = uploaded.read()
     image = _decode_image(io.BytesIO(data), media_type)
     try:
-        if _has_location(image):
-            data = _without_location(image, media_type)
+        data = _strip_location(data, image, media_type)
     finally:
         image.close()
     return PreparedMedia(type=media_type, content=ContentFile(data), size=len(data))

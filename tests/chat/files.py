@@ -102,3 +102,37 @@ def html_with_png_header() -> bytes:
 def truncated_jpeg() -> bytes:
     data = image("JPEG", size=(256, 256))
     return data[: len(data) // 2]
+
+
+def app1(payload: bytes) -> bytes:
+    """A JPEG APP1 segment around ``payload``."""
+    return b"\xff\xe1" + (len(payload) + 2).to_bytes(2, "big") + payload
+
+
+def exif_block(exif: Image.Exif) -> bytes:
+    block = exif.tobytes()
+    return block if block.startswith(b"Exif") else b"Exif\x00\x00" + block
+
+
+def jpeg_with_segments(*segments: bytes) -> bytes:
+    """A plain JPEG with ``segments`` inserted right after its SOI marker."""
+    base = jpeg()
+    return base[:2] + b"".join(segments) + base[2:]
+
+
+def mpo_with_gps() -> bytes:
+    """A multi-picture JPEG (as many phone cameras write) whose pictures carry GPS."""
+    first, second = Image.new("RGB", (64, 48), (10, 20, 30)), Image.new("RGB", (64, 48), (90, 90, 90))
+    out = io.BytesIO()
+    first.save(out, "MPO", save_all=True, append_images=[second], exif=gps_exif().tobytes())
+    return out.getvalue()
+
+
+def gif_bomb(canvas: int = 7000, frames: int = 30) -> bytes:
+    """A few hundred bytes of GIF: a huge canvas and many one-pixel frames, each composited on it."""
+    pixel = bytes([2, 2]) + (0b101000100).to_bytes(2, "little") + b"\x00"  # LZW data of one pixel
+    out = bytearray(b"GIF89a" + canvas.to_bytes(2, "little") * 2 + bytes([0x81, 0, 0]) + bytes(12))
+    for i in range(frames):
+        out += b"\x21\xf9\x04\x04\x00\x00\x00\x00"  # graphic control: do not dispose
+        out += b"\x2c" + (i % canvas).to_bytes(2, "little") + b"\x00\x00\x01\x00\x01\x00\x00" + pixel
+    return bytes(out + b"\x3b")

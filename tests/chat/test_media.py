@@ -133,6 +133,58 @@ def test_exif_gps_is_removed_and_other_exif_kept(api, live_session, customer, ma
     assert message.media_size == len(stored) == res.json()["media"]["size"]
 
 
+def _stored(message) -> bytes:
+    with default_storage.open(message.media.name) as fh:
+        return fh.read()
+
+
+def test_gps_in_a_second_exif_segment_and_in_xmp_is_removed_without_re_encoding(api, live_session, customer):
+    clean = Image.Exif()
+    clean[0x010F] = "ACME Camera"
+    gps = files.app1(files.exif_block(files.gps_exif()))
+    xmp = files.app1(b"http://ns.adobe.com/xap/1.0/\x00<x:xmpmeta><exif:GPSLatitude>52,31N</exif:GPSLatitude>")
+    data = files.jpeg_with_segments(files.app1(files.exif_block(clean)), gps, xmp)
+
+    res = send_file(api(customer), live_session, "a.jpg", data)
+
+    assert res.status_code == 201, res.json()
+    stored = _stored(Message.objects.get())
+    assert gps not in stored and b"GPSLatitude" not in stored and b"xap/1.0" not in stored
+    assert Image.open(io.BytesIO(stored)).getexif().get(0x010F) == "ACME Camera"
+    assert stored.endswith(files.jpeg()[files.jpeg().index(b"\xff\xdb") :])  # the picture itself is untouched
+
+
+def test_multi_picture_jpeg_with_gps_keeps_its_first_picture_without_location(api, live_session, customer):
+    data = files.mpo_with_gps()
+    assert Image.open(io.BytesIO(data)).format == "MPO"
+
+    res = send_file(api(customer), live_session, "photo.jpg", data)
+
+    assert res.status_code == 201, res.json()
+    assert res.json()["media"]["content_type"] == "image/jpeg"
+    stored = Image.open(io.BytesIO(_stored(Message.objects.get())))
+    assert stored.format == "JPEG" and stored.size == (64, 48)
+    assert files.GPS_IFD not in stored.getexif()
+
+
+def test_an_animation_too_big_for_its_canvas_is_refused_before_decoding(api, live_session, customer):
+    data = files.gif_bomb()
+    assert len(data) < 1000
+
+    res = send_file(api(customer), live_session, "a.gif", data)
+
+    assert res.status_code == 415
+    assert res.json()["error"]["code"] == "unsupported_media_type"
+    assert stored_files() == []
+
+
+def test_a_modest_animation_is_accepted(api, live_session, customer):
+    frames = [Image.new("P", (200, 200), i) for i in range(20)]
+    out = io.BytesIO()
+    frames[0].save(out, "GIF", save_all=True, append_images=frames[1:], duration=50)
+    assert send_file(api(customer), live_session, "a.gif", out.getvalue()).status_code == 201
+
+
 def test_image_without_location_is_stored_byte_for_byte(api, live_session, customer):
     data = files.jpeg()
     send_file(api(customer), live_session, "a.jpg", data)
