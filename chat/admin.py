@@ -1,4 +1,6 @@
 """Messages are evidence of what happened in a session: read-only for staff, never edited or deleted.
+Reading them takes the ``chat.view_message`` permission (superusers have it): being staff is not enough,
+so a "moderators" member does not read private chats.
 
 Staff are not participants, so the API's media endpoint is closed to them; the admin links to the
 file directly with a fresh time-limited URL (presigned on S3, signed locally).
@@ -70,9 +72,6 @@ class MessageAdmin(_ReadOnly, admin.ModelAdmin):
         "created_at",
     ]
     readonly_fields = fields
-
-    def has_view_permission(self, request, obj=None) -> bool:
-        return request.user.is_active and request.user.is_staff
 
     @admin.display(description="Text")
     def short_text(self, message: Message) -> str:

@@ -44,3 +44,19 @@ def test_message_admin_is_read_only(staff, live_session):
     assert client.get("/admin/chat/message/add/").status_code == 403
     assert client.post(f"/admin/chat/message/{message.pk}/delete/", {"post": "yes"}).status_code == 403
     assert Message.objects.filter(pk=message.pk).exists()
+
+
+def test_being_staff_is_not_enough_to_read_chats(live_session, customer):
+    from django.contrib.auth.models import Group
+
+    from tests.factories import UserFactory
+
+    message = MessageFactory(session=live_session, sender=customer, text="private words")
+    moderator = UserFactory(role="staff", is_staff=True)
+    moderator.groups.add(Group.objects.get(name="moderators"))
+    client = Client()
+    client.force_login(moderator)
+    assert client.get("/admin/chat/message/").status_code == 403
+    assert client.get(f"/admin/chat/message/{message.pk}/change/").status_code == 403
+    page = client.get(f"/admin/sessions_app/session/{live_session.pk}/change/")
+    assert "private words" not in page.content.decode()

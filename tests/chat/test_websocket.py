@@ -118,7 +118,11 @@ def test_unknown_socket_paths_are_closed_with_4404(customer, path):
     async_to_sync(assert_refused)(comm, 4404)
 
 
-@pytest.mark.parametrize("token", [None, "", "not-a-real-token", "a" * 64], ids=["none", "empty", "short", "long"])
+@pytest.mark.parametrize(
+    "token",
+    [None, "", "not-a-real-token", "a" * 64, "%00", "ab%00cd" * 10, "%C3%A9" * 20, "%FF%FE"],
+    ids=["none", "empty", "short", "long", "nul", "nul-inside", "non-ascii", "not-utf8"],
+)
 def test_anonymous_or_bad_token_socket_is_refused(live_session, token):
     async_to_sync(assert_refused)(communicator(live_session.id, token), 4401)
 
