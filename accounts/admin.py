@@ -1,10 +1,14 @@
 from __future__ import annotations
 
+from django import forms
 from django.contrib import admin, messages
 from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
+from django.db.models import Q
 
 from accounts import services
 from accounts.models import CoachProfile, User
+from accounts.serializers import CoachProfileUpdateSerializer
+from config.api.errors import ApplicationError
 
 
 @admin.register(User)
@@ -25,8 +29,38 @@ class UserAdmin(BaseUserAdmin):
     ]
 
 
+class CoachProfileForm(forms.ModelForm):
+    """Staff edits obey the API's rules: the same serializer checks and normalises the fields
+    (ISO 4217 currency, lower-case tag lists), and an unverified coach cannot be put online."""
+
+    class Meta:
+        model = CoachProfile
+        fields = ["user", "bio", "hourly_rate", "currency", "categories", "languages", "availability"]
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        if "user" in self.fields:  # only coach accounts can hold a coach profile
+            free = Q(coach_profile__isnull=True) | Q(pk=self.instance.user_id)
+            self.fields["user"].queryset = User.objects.filter(free, role=User.Role.COACH)
+
+    def clean(self):
+        cleaned = super().clean()
+        names = [name for name in CoachProfileUpdateSerializer().fields if name in cleaned]
+        serializer = CoachProfileUpdateSerializer(data={name: cleaned[name] for name in names}, partial=True)
+        if not serializer.is_valid():
+            for name, problems in serializer.errors.items():
+                self.add_error(name if name in self.fields else None, [str(problem) for problem in problems])
+            return cleaned
+        cleaned.update(serializer.validated_data)
+        verified = self.instance.is_verified if self.instance.pk else False
+        if cleaned.get("availability") == CoachProfile.Availability.ONLINE and not verified:
+            self.add_error("availability", "An unverified coach cannot be online.")
+        return cleaned
+
+
 @admin.register(CoachProfile)
 class CoachProfileAdmin(admin.ModelAdmin):
+    form = CoachProfileForm
     list_display = ["user", "is_verified", "availability", "hourly_rate", "currency", "rating_average", "rating_count"]
     list_filter = ["is_verified", "availability", "currency"]
     search_fields = ["user__email", "user__first_name", "user__last_name"]
@@ -46,5 +80,8 @@ class CoachProfileAdmin(admin.ModelAdmin):
     def verify(self, request, queryset):
         count = 0
         for profile in queryset.select_related("user"):
-            count += services.coach_verify(coach=profile.user, verified_by=request.user)
+            try:
+                count += services.coach_verify(coach=profile.user, verified_by=request.user)
+            except ApplicationError as exc:
+                self.message_user(request, f"{profile.user.email}: {exc.message}", messages.WARNING)
         self.message_user(request, f"{count} coach(es) verified.", messages.SUCCESS)

@@ -80,7 +80,7 @@ class CoachProfileApi(APIView):
 
     @extend_schema(responses={200: CoachSerializer, **errors("not_authenticated", "permission_denied")})
     def get(self, request):
-        return Response(CoachSerializer(request.user.coach_profile).data)
+        return Response(CoachSerializer(services.coach_profile_of(request.user)).data)
 
     @extend_schema(
         request=CoachProfileUpdateSerializer,

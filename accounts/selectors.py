@@ -14,7 +14,9 @@ from accounts.models import CoachProfile, User
 def coach_list(*, filters: dict | None = None) -> QuerySet[CoachProfile]:
     """Verified, active coaches only: an unverified coach does not exist for anybody else."""
     filters = filters or {}
-    qs = CoachProfile.objects.select_related("user").filter(is_verified=True, user__is_active=True)
+    qs = CoachProfile.objects.select_related("user").filter(
+        is_verified=True, user__is_active=True, user__role=User.Role.COACH
+    )
     if category := filters.get("category"):
         qs = _json_list_contains(qs, "categories", category)
     if language := filters.get("language"):

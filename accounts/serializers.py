@@ -7,6 +7,7 @@ from rest_framework import serializers
 
 from accounts.currencies import ISO_4217
 from accounts.models import CoachProfile, User
+from accounts.services import coach_profile_of
 
 _CURRENCY = re.compile(r"^[A-Za-z]{3}$")
 
@@ -76,7 +77,7 @@ class MeSerializer(UserSerializer):
     def get_coach_profile(self, user: User) -> dict | None:
         if not user.is_coach:
             return None
-        return CoachSerializer(user.coach_profile).data
+        return CoachSerializer(coach_profile_of(user)).data
 
 
 class RegisterSerializer(serializers.Serializer):

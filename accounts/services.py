@@ -50,8 +50,7 @@ def user_register(*, email: str, password: str, first_name: str, last_name: str,
             user = User.objects.create_user(
                 email=email, password=password, first_name=first_name, last_name=last_name, role=role
             )
-            if role == User.Role.COACH:
-                CoachProfile.objects.create(user=user)
+            # The coach's profile comes from the post_save receiver (accounts/signals.py).
     except IntegrityError as exc:  # two registrations of one address at once
         raise ValidationFailed(fields={"email": ["An account with this e-mail already exists."]}) from exc
     return user
@@ -99,6 +98,17 @@ def user_logout(*, token: AuthToken) -> None:
     token.delete()
 
 
+def coach_profile_of(coach: User) -> CoachProfile:
+    """The coach's profile, created if a coach account lacks one (made or re-roled in the admin,
+    or its profile deleted there): an API call must never fail on a missing row."""
+    try:
+        return coach.coach_profile
+    except CoachProfile.DoesNotExist:
+        profile, _ = CoachProfile.objects.get_or_create(user=coach)
+        coach.coach_profile = profile
+        return profile
+
+
 def coach_profile_update(
     *,
     coach: User,
@@ -110,7 +120,7 @@ def coach_profile_update(
 ) -> CoachProfile:
     if not coach.is_coach:
         raise PermissionDeniedError("Only coaches have a coach profile.")
-    profile = coach.coach_profile
+    profile = coach_profile_of(coach)
     changed = []
     for name, value in (
         ("bio", bio),
@@ -130,7 +140,7 @@ def coach_profile_update(
 def coach_set_availability(*, coach: User, availability: str) -> CoachProfile:
     if not coach.is_coach:
         raise PermissionDeniedError("Only coaches have an availability.")
-    profile = coach.coach_profile
+    profile = coach_profile_of(coach)
     if availability == CoachProfile.Availability.ONLINE and not profile.is_verified:
         raise PermissionDeniedError("Your coach account is not verified yet.")
     profile.availability = availability
@@ -142,6 +152,7 @@ def coach_verify(*, coach: User, verified_by: User | None = None, at: datetime |
     """Mark a coach verified. Returns False when it already was (idempotent)."""
     if not coach.is_coach:
         raise ValidationFailed(f"{coach.email} is not a coach account.")
+    coach_profile_of(coach)
     updated = CoachProfile.objects.filter(user=coach, is_verified=False).update(
         is_verified=True, verified_at=at or timezone.now(), verified_by=verified_by
     )

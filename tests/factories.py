@@ -63,6 +63,14 @@ class CoachProfileFactory(factory.django.DjangoModelFactory):
     is_verified = True
     verified_at = factory.LazyFunction(timezone.now)
 
+    @classmethod
+    def _create(cls, model_class, *args, **kwargs):
+        # Saving a coach account already made its (empty) profile: fill that one in.
+        user = kwargs.pop("user")
+        profile, _ = model_class.objects.update_or_create(user=user, defaults=kwargs)
+        user.coach_profile = profile  # the user's cached profile is this one, not the empty first one
+        return profile
+
 
 def _future_start():
     return (timezone.now() + timedelta(days=1)).replace(second=0, microsecond=0)

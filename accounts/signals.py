@@ -1,0 +1,16 @@
+"""Receivers of the accounts app."""
+
+from __future__ import annotations
+
+from django.db.models.signals import post_save
+from django.dispatch import receiver
+
+from accounts.models import CoachProfile, User
+
+
+@receiver(post_save, sender=User, dispatch_uid="accounts.coach_profile_for_coaches")
+def ensure_coach_profile(sender, instance: User, raw: bool = False, **kwargs) -> None:
+    """Every coach account has a profile, however it became a coach (registration, the admin's
+    add form, a role changed by staff). Fixtures (``raw``) bring their own rows."""
+    if not raw and instance.role == User.Role.COACH:
+        CoachProfile.objects.get_or_create(user=instance)
