@@ -47,8 +47,9 @@ _BARE_DOMAIN = re.compile(
 )
 # "a.m."/"e.g."-style abbreviations are not domains; the TLD list already excludes most of them.
 
-# Dates look like phone numbers by digit count: take them out first.
-_DATE = re.compile(r"\b(?:\d{4}[-./]\d{1,2}[-./]\d{1,2}|\d{1,2}[-./]\d{1,2}[-./]\d{2,4})\b")
+# Dates look like phone numbers by digit count: take them out first, but only whole ones: the
+# "06.12.34" of "06.12.34.56.78" is the start of a phone number, not a date.
+_DATE = re.compile(r"(?<!\d[-./])(?<!\d)(?:\d{4}[-./]\d{1,2}[-./]\d{1,2}|\d{1,2}[-./]\d{1,2}[-./]\d{2,4})(?![-./]?\d)")
 # Seven or more digits with at most a few separators (space, dot, dash, slash, parentheses)
 # between each, optionally starting with + or 00. Commas and letters break the run, so
 # "5 stars, 10 out of 10" is two short runs.

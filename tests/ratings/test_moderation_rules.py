@@ -33,6 +33,9 @@ def test_email_addresses_are_flagged_also_obfuscated(text):
         "reach me at 555.123.4567",
         "call 0049-176-1234567",
         "number 5551234567 works",
+        "Call me on 06.12.34.56.78 anytime",  # two-digit groups: not a date followed by digits
+        "Call me on 06-12-34-56-78 anytime",
+        "ring 01/02/03/04/05 tonight",
     ],
 )
 def test_phone_numbers_are_flagged_with_spaces_dashes_dots_and_country_codes(text):
@@ -59,6 +62,7 @@ def test_links_are_flagged(text):
         "5 stars, 10 out of 10, would book again!",
         "We did 3 sets of 12 reps and 2 x 30 seconds planks. Great session, 100% recommended.",
         "Session on 2024-03-15 was great; the follow-up on 15.04.2024 even better.",
+        "Sessions on 1.2.2024, 3.4.2024 and 15/05/24 were all great.",
         "We met at 10:30 and she was good at it. Really helpful at explaining things.",
         "Lost 4.5 kg in 6 weeks, thank you! Worth every cent of the 60 EUR.",
         "Explained the dot product at length. Great at teaching.Very patient.",
