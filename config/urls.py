@@ -1,4 +1,3 @@
-from django.conf import settings
 from django.contrib import admin
 from django.urls import include, path, re_path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
@@ -31,7 +30,5 @@ handler400 = "config.api.views.bad_request"
 handler404 = "config.api.views.not_found"
 handler500 = "config.api.views.server_error"
 
-if settings.DEBUG:
-    from django.conf.urls.static import static
-
-    urlpatterns += static(settings.MEDIA_URL, document_root=settings.MEDIA_ROOT)
+# MEDIA_ROOT is never served as it is, not even with DEBUG on: chat files and recordings are only
+# reachable through the API's time-limited signed links (chat/apis.py, recordings/apis.py).

@@ -26,7 +26,10 @@ class SessionLogInline(ReadOnlyInline):
     model = SessionLog
     fields = ["created_at", "action", "actor", "text"]
     readonly_fields = fields
-    ordering = ["created_at"]
+    ordering = ["created_at", "id"]
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).select_related("actor")
 
 
 class SessionReportInline(admin.StackedInline):

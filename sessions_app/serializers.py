@@ -201,9 +201,9 @@ class SessionLogCreateSerializer(serializers.Serializer):
     text = serializers.CharField(required=False, allow_blank=True, max_length=1000, default="")
 
     def validate_action(self, value: str) -> str:
-        value = value.strip().upper()
+        # As the SPEC spells them (MIC_OFF), like every other enum of the API: "mic_off" is a 400.
         if value not in SessionLog.Action.values:
-            raise serializers.ValidationError(f"Unknown action '{value}'.")
+            raise serializers.ValidationError(f"Unknown action '{value}'. Actions are upper case, e.g. MIC_OFF.")
         return value
 
 

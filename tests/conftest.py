@@ -8,6 +8,7 @@ so CI can never go green by skipping.
 from __future__ import annotations
 
 import os
+import uuid
 
 import pytest
 from django.conf import settings
@@ -209,12 +210,15 @@ def live_celery_worker(redis_url, transactional_db):
 
     from config.celery import app
 
-    old = {key: app.conf.get(key) for key in ("broker_url", "result_backend", "task_always_eager")}
-    app.conf.update(broker_url=redis_url, result_backend=redis_url, task_always_eager=False)
+    keys = ("broker_url", "result_backend", "task_always_eager", "task_default_queue")
+    old = {key: app.conf.get(key) for key in keys}
+    # A queue of this test's own: a developer's `make worker` on the same Redis must not take its tasks.
+    queue = f"tests-{uuid.uuid4().hex}"
+    app.conf.update(broker_url=redis_url, result_backend=redis_url, task_always_eager=False, task_default_queue=queue)
     # Celery caches the result backend per thread; an eager test before this one cached "none".
     app._local.__dict__.pop("backend", None)
     try:
-        with start_worker(app, pool="solo", perform_ping_check=False, shutdown_timeout=10):
+        with start_worker(app, pool="solo", perform_ping_check=False, shutdown_timeout=10, queues=[queue]):
             yield app
     finally:
         app.conf.update(old)

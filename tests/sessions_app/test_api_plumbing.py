@@ -196,3 +196,17 @@ def test_page_and_page_size_must_be_whole_numbers_from_1(api, customer, param, v
 def test_a_chat_page_size_that_is_not_a_number_is_a_400(api, open_session, customer):
     res = api(customer).get(f"/api/v1/sessions/{open_session.id}/messages", {"page_size": "lots"})
     assert res.status_code == 400 and res.json()["error"]["fields"]["page_size"]
+
+
+def test_stored_files_are_not_served_under_media_even_with_debug(settings):
+    import importlib
+
+    import config.urls
+
+    settings.DEBUG = True
+    try:
+        patterns = importlib.reload(config.urls).urlpatterns  # built as a DEBUG process would build them
+        assert not [p for p in patterns if str(p.pattern).lstrip("^").startswith("media")]
+    finally:
+        settings.DEBUG = False
+        importlib.reload(config.urls)

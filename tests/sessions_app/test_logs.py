@@ -66,6 +66,8 @@ def test_client_event_may_be_sent_before_the_start(api, coach, customer):
         "CANCELLED",
         "RECORDING_STARTED",
         "RESCHEDULED",
+        "mic_off",  # actions are spelled as the SPEC spells them
+        "NOT_AN_ACTION",
     ],
 )
 def test_system_only_actions_are_refused(api, customer, live, action):
