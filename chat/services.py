@@ -58,7 +58,7 @@ def message_send(*, session: Session, sender: User, text: str = "", file=None) -
 
     The file is checked completely (type from its bytes, size, image decoding) before anything is
     stored; the session's state is checked again under a row lock, so a message never lands after
-    the session ended. Subscribers get ``message.created`` once the row is committed.
+    the session ended (a file stored for a message that did not make it is deleted again). Subscribers get ``message.created`` once the row is committed.
     """
     message_send_ensure_open(session=session)
     text = text if text.strip() else ""
@@ -66,17 +66,20 @@ def message_send(*, session: Session, sender: User, text: str = "", file=None) -
 
     stored_name = ""
     try:
+        if prepared is not None:
+            # Stored before the row lock is taken: a large upload to S3 must not hold up the
+            # session's other messages, its end or its cancellation for as long as it takes.
+            stored_name = media_save(
+                session_id=session.pk,
+                extension=prepared.type.extension,
+                content=prepared.content,
+                content_type=prepared.content_type,
+            )
         with transaction.atomic():
             locked = Session.objects.select_for_update().only("id", "status").get(pk=session.pk)
             message_send_ensure_open(session=locked)
             message = Message(session_id=session.pk, sender=sender, text=text)
             if prepared is not None:
-                stored_name = media_save(
-                    session_id=session.pk,
-                    extension=prepared.type.extension,
-                    content=prepared.content,
-                    content_type=prepared.content_type,
-                )
                 message.media.name = stored_name
                 message.media_kind = prepared.kind
                 message.media_content_type = prepared.content_type
