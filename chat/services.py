@@ -58,7 +58,8 @@ def message_send(*, session: Session, sender: User, text: str = "", file=None) -
 
     The file is checked completely (type from its bytes, size, image decoding) before anything is
     stored; the session's state is checked again under a row lock, so a message never lands after
-    the session ended (a file stored for a message that did not make it is deleted again). Subscribers get ``message.created`` once the row is committed.
+    the session ended (a file stored for a message that did not make it is deleted again).
+    Subscribers get ``message.created`` once the row is committed.
     """
     message_send_ensure_open(session=session)
     text = text if text.strip() else ""

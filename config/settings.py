@@ -92,7 +92,10 @@ TEMPLATES = [
     },
 ]
 
-DATABASES = {"default": env.db("DATABASE_URL", default=f"sqlite:///{BASE_DIR / 'db.sqlite3'}")}
+# An empty DATABASE_URL= means "not set", like a missing one.
+DATABASES = {
+    "default": env.db_url_config(env.str("DATABASE_URL", default="").strip() or f"sqlite:///{BASE_DIR / 'db.sqlite3'}")
+}
 DATABASES["default"]["ATOMIC_REQUESTS"] = False
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # Concurrent requests share one file. IMMEDIATE takes the write lock when a transaction
@@ -145,6 +148,7 @@ CELERY_BEAT_SCHEDULE = {
     "close-stale-sessions": {"task": "sessions_app.tasks.close_stale_sessions", "schedule": 60.0},
     "expire-recordings": {"task": "recordings.tasks.expire_recordings", "schedule": 3600.0},
     "process-pending-agora-events": {"task": "recordings.tasks.process_pending_webhook_events", "schedule": 300.0},
+    "sweep-processing-recordings": {"task": "recordings.tasks.sweep_processing_recordings", "schedule": 600.0},
     "moderate-ratings-backlog": {"task": "ratings.tasks.moderate_backlog", "schedule": 300.0},
 }
 
@@ -221,6 +225,8 @@ CHAT_MESSAGES_PER_MINUTE = env.int("CHAT_MESSAGES_PER_MINUTE", default=30)
 CHAT_MEDIA_URL_TTL_SECONDS = env.int("CHAT_MEDIA_URL_TTL_SECONDS", default=300)
 RECORDING_RETENTION_DAYS = env.int("RECORDING_RETENTION_DAYS", default=30)
 RECORDING_URL_TTL_SECONDS = env.int("RECORDING_URL_TTL_SECONDS", default=300)
+RECORDING_UPLOAD_GRACE_MINUTES = env.int("RECORDING_UPLOAD_GRACE_MINUTES", default=30)
+RECORDING_UPLOAD_GIVE_UP_HOURS = env.int("RECORDING_UPLOAD_GIVE_UP_HOURS", default=24)
 RATINGS_AUTO_APPROVE = env_bool("RATINGS_AUTO_APPROVE", default=True)
 AUTH_TOKEN_TTL_HOURS = env.int("AUTH_TOKEN_TTL_HOURS", default=24 * 7)
 LOGIN_FAILURES_PER_ACCOUNT = env.int("LOGIN_FAILURES_PER_ACCOUNT", default=5)
@@ -237,6 +243,18 @@ for _name in (
 ):
     if globals()[_name] < 0:
         raise ImproperlyConfigured(f"{_name} must not be negative.")
+for _name in (
+    "CHAT_IMAGE_MAX_BYTES",
+    "CHAT_VIDEO_MAX_BYTES",
+    "CHAT_MEDIA_URL_TTL_SECONDS",
+    "RECORDING_URL_TTL_SECONDS",
+    "AUTH_TOKEN_TTL_HOURS",
+    "LOGIN_FAILURES_PER_ACCOUNT",
+    "LOGIN_FAILURES_PER_ADDRESS",
+    "LOGIN_FAILURE_WINDOW_SECONDS",
+):
+    if globals()[_name] <= 0:
+        raise ImproperlyConfigured(f"{_name} must be a positive whole number.")
 if not APPOINTMENT_DURATIONS or any(d <= 0 for d in APPOINTMENT_DURATIONS):
     raise ImproperlyConfigured("APPOINTMENT_DURATIONS must be a list of positive whole minutes.")
 
@@ -284,6 +302,10 @@ SPECTACULAR_SETTINGS = {
     "COMPONENT_SPLIT_REQUEST": True,
     "SCHEMA_PATH_PREFIX": r"/api/v1",
     "PREPROCESSING_HOOKS": ["config.api.schema.paths_without_trailing_slash"],
+    "POSTPROCESSING_HOOKS": [
+        "drf_spectacular.hooks.postprocess_schema_enums",
+        "config.api.schema.document_common_errors",
+    ],
     "ENUM_NAME_OVERRIDES": {
         "SessionStatusEnum": "sessions_app.models.Session.Status",
         "AvailabilityEnum": "accounts.models.CoachProfile.Availability",
@@ -308,8 +330,12 @@ if not DEBUG:
     _missing = []
     if SECRET_KEY == DEV_SECRET_KEY or len(SECRET_KEY) < 32:
         _missing.append("DJANGO_SECRET_KEY (at least 32 characters)")
-    if not ALLOWED_HOSTS or ALLOWED_HOSTS == ["*"]:
-        _missing.append("DJANGO_ALLOWED_HOSTS")
+    if not ALLOWED_HOSTS or any(host.strip() in ("*", "") for host in ALLOWED_HOSTS):
+        _missing.append("DJANGO_ALLOWED_HOSTS (real host names, no '*')")
+    if not env.str("DATABASE_URL", default="").strip():
+        _missing.append("DATABASE_URL (production does not run on the zero-setup SQLite)")
+    if not REDIS_URL:
+        _missing.append("REDIS_URL (for the broker, the cache, throttling and WebSockets)")
     if not AGORA_APP_ID or not AGORA_APP_CERTIFICATE:
         _missing.append("AGORA_APP_ID and AGORA_APP_CERTIFICATE")
     if _missing:

@@ -30,6 +30,9 @@ class RecordingInline(admin.TabularInline):
     def has_add_permission(self, request, obj=None) -> bool:
         return False
 
+    def get_queryset(self, request):
+        return super().get_queryset(request).select_related("session")  # available_until reads it
+
     @admin.display(description="available until")
     def expires(self, obj: Recording):
         return obj.available_until
@@ -58,6 +61,9 @@ class RecordingAdmin(admin.ModelAdmin):
     def has_add_permission(self, request) -> bool:
         return False  # recordings come from Agora or `manage.py import_recording`
 
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return False  # deleting the row would orphan its files in the bucket: "Expire now" deletes both
+
     @admin.display(description="session", ordering="session__number")
     def session_number(self, obj: Recording):
         return format_html("{}", obj.session.display_number)
@@ -66,11 +72,11 @@ class RecordingAdmin(admin.ModelAdmin):
     def expires(self, obj: Recording):
         return obj.available_until
 
-    @admin.action(description="Extend retention by 30 days")
+    @admin.action(description="Extend retention by 30 days", permissions=["change"])
     def extend_retention(self, request, queryset):
         self._each(request, queryset, lambda r: services.recording_extend_retention(recording=r, days=30), "extended")
 
-    @admin.action(description="Expire now (delete the files)")
+    @admin.action(description="Expire now (delete the files)", permissions=["change"])
     def expire_now(self, request, queryset):
         self._each(request, queryset, lambda r: services.recording_expire(recording=r), "expired")
 

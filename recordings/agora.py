@@ -4,7 +4,9 @@ acquire -> start (``mix`` mode, HLS + MP4 into our S3 bucket) -> query -> stop, 
 from ``AGORA_CUSTOMER_ID:AGORA_CUSTOMER_SECRET`` against ``AGORA_API_BASE_URL``.
 
 Retries: connection errors, timeouts, 5xx and 429 are retried with exponential backoff (Agora's
-docs: 429 is the rate limit, 5xx and a lost connection are transient); 4xx answers are final.
+docs: 429 is the rate limit, 5xx and a lost connection are transient); 4xx answers are final,
+except a bare 404 on stop: Agora answers query/update/stop with 404 for up to about a minute
+during its high-availability failover, so stop retries it before concluding "already stopped".
 """
 
 from __future__ import annotations
@@ -52,6 +54,7 @@ VENDOR_AMAZON_S3 = 1
 # Agora's answers to a stop that mean "nothing left to stop".
 CODE_NO_RECORDED_DATA = 435
 CODE_ALREADY_STOPPED = 49
+FINAL_NOT_FOUND_CODES = (CODE_NO_RECORDED_DATA, CODE_ALREADY_STOPPED)
 
 
 class AgoraError(Exception):
@@ -75,7 +78,8 @@ class NoRecordedData(AgoraError):
 
 
 class AlreadyStopped(AgoraError):
-    """Stop answered that the recorder is already gone (code 49, or 404 "failed to find worker")."""
+    """Stop answered that the recorder is already gone: code 49 at once, or a bare 404 (for
+    example "failed to find worker") on every one of the retries."""
 
 
 @dataclass
@@ -114,7 +118,9 @@ def _url(path: str) -> str:
     return f"{settings.AGORA_API_BASE_URL.rstrip('/')}/v1/apps/{settings.AGORA_APP_ID}/cloud_recording/{path}"
 
 
-def _request(method: str, path: str, body: dict | None = None) -> dict:
+def _request(method: str, path: str, body: dict | None = None, *, retry_not_found: bool = False) -> dict:
+    """One call with the module's retries. ``retry_not_found``: a 404 whose body carries none of
+    the codes that say what happened (``FINAL_NOT_FOUND_CODES``) is retried too."""
     if not is_configured():
         raise AgoraNotConfigured("Agora cloud recording credentials are not configured.")
     attempts = max(1, int(getattr(settings, "AGORA_HTTP_RETRIES", 3)))
@@ -146,6 +152,7 @@ def _request(method: str, path: str, body: dict | None = None) -> dict:
         code = data.get("code")
         reason = data.get("reason") or data.get("message") or response.reason
         transient = response.status_code == 429 or response.status_code >= 500
+        retry = transient or (retry_not_found and response.status_code == 404 and code not in FINAL_NOT_FOUND_CODES)
         last = AgoraError(
             f"Agora answered {response.status_code}: {reason}",
             http_status=response.status_code,
@@ -153,7 +160,7 @@ def _request(method: str, path: str, body: dict | None = None) -> dict:
             transient=transient,
         )
         last.data = data  # type: ignore[attr-defined]
-        if not transient:
+        if not retry:
             raise last
         logger.warning("agora %s %s: HTTP %s (attempt %s)", method, path, response.status_code, attempt + 1)
     assert last is not None
@@ -225,7 +232,7 @@ def _file_list(server_response: dict) -> list[dict]:
 def stop(*, resource_id: str, sid: str, channel_name: str, uid: int) -> StopResult:
     body = {"cname": channel_name, "uid": str(uid), "clientRequest": {"async_stop": False}}
     try:
-        data = _request("POST", f"resourceid/{resource_id}/sid/{sid}/mode/mix/stop", body)
+        data = _request("POST", f"resourceid/{resource_id}/sid/{sid}/mode/mix/stop", body, retry_not_found=True)
     except AgoraError as exc:
         if exc.code == CODE_NO_RECORDED_DATA:
             raise NoRecordedData(

@@ -20,7 +20,7 @@ from django.core import signing
 from django.core.files import File
 from django.core.files.storage import Storage, storages
 from django.db import IntegrityError, transaction
-from django.db.models import Q, QuerySet
+from django.db.models import F, Q, QuerySet
 from django.urls import reverse
 from django.utils import timezone
 
@@ -58,6 +58,9 @@ EVENT_RECORDER_STARTED = 40
 EVENT_RECORDER_LEAVE = 41
 RTC_JOIN_EVENTS = (103, 105, 107)  # broadcaster / audience / communication-profile user joined
 RTC_LEAVE_EVENTS = (104, 106, 108)
+# cloud_recording_error's errorLevel: lower is milder. Below 4 the recording goes on (noted only);
+# 4, 5 or no level at all is serious.
+SERIOUS_ERROR_LEVEL = 4
 
 
 # --- helpers -------------------------------------------------------------------------------------
@@ -284,12 +287,21 @@ def _fail(*, recording_id, reason: str, allowed: Iterable[str], at: datetime | N
 # --- files ---------------------------------------------------------------------------------------
 
 
-def _as_int(value) -> int | None:
+INT32_MAX = 2**31 - 1
+INT64_MAX = 2**63 - 1
+
+
+def _as_int(value, maximum: int = INT32_MAX) -> int | None:
+    """A non-negative whole number that fits its column, or None (Agora's fields are untrusted input)."""
+    if isinstance(value, bool) or not isinstance(value, int | float | str):
+        return None
+    if isinstance(value, str) and len(value) > 24:
+        return None
     try:
         number = int(value)
-    except (TypeError, ValueError):
+    except (ValueError, OverflowError):
         return None
-    return number if number >= 0 else None
+    return number if 0 <= number <= maximum else None
 
 
 def _register_files(*, recording: Recording, file_list: list[dict]) -> int:
@@ -301,10 +313,10 @@ def _register_files(*, recording: Recording, file_list: list[dict]) -> int:
             continue
         if "/" not in name and recording.file_prefix:
             name = f"{recording.file_prefix}/{name}"
-        size = _as_int(entry.get("size") or entry.get("fileSize") or entry.get("size_bytes"))
+        size = _as_int(entry.get("size") or entry.get("fileSize") or entry.get("size_bytes"), INT64_MAX)
         duration = _as_int(entry.get("duration_seconds") or entry.get("duration"))
-        if duration is None and (ms := _as_int(entry.get("durationMs"))) is not None:
-            duration = ms // 1000
+        if duration is None and (ms := _as_int(entry.get("durationMs"), INT64_MAX)) is not None:
+            duration = ms // 1000 if ms // 1000 <= INT32_MAX else None
         file, created = RecordingFile.objects.get_or_create(
             recording=recording, name=name, defaults={"size_bytes": size, "duration_seconds": duration}
         )
@@ -319,18 +331,25 @@ def _register_files(*, recording: Recording, file_list: list[dict]) -> int:
     return added
 
 
-def _discover_files(recording: Recording) -> None:
-    """Agora's answers may carry no file list (a stop after an idle exit): look in the bucket."""
+def _stored_mp4s(recording: Recording) -> list[str] | None:
+    """The MP4 files under the recording's prefix in the recordings storage (names relative to the
+    prefix); None when the storage could not be listed, which proves nothing either way."""
     if not recording.file_prefix:
-        return
+        return []
     try:
         _, names = recordings_storage().listdir(recording.file_prefix)
     except (FileNotFoundError, NotADirectoryError):
-        return
-    except Exception:  # a storage hiccup: the next event or stop tries again
+        return []
+    except Exception:  # a storage hiccup: the next event, stop or sweep tries again
         logger.warning("could not list %s", recording.file_prefix, exc_info=True)
-        return
-    _register_files(recording=recording, file_list=[{"fileName": n} for n in names])
+        return None
+    return [name for name in names if name.lower().endswith(".mp4")]
+
+
+def _discover_files(recording: Recording) -> None:
+    """Agora's answers may carry no file list (a stop after an idle exit): look in the bucket."""
+    if names := _stored_mp4s(recording):
+        _register_files(recording=recording, file_list=[{"fileName": n} for n in names])
 
 
 def _finish_if_ready(*, recording_id) -> bool:
@@ -366,6 +385,60 @@ def _finish_if_ready(*, recording_id) -> bool:
     return bool(Recording.objects.filter(pk=recording.pk, status=Status.PROCESSING).update(**fields))
 
 
+# --- lost "uploaded" events ------------------------------------------------------------------------
+
+
+@dataclass
+class UploadSweepResult:
+    checked: int = 0
+    available: int = 0
+    failed: int = 0
+    waiting: int = 0
+
+
+def recordings_sweep_processing(*, now: datetime | None = None, limit: int = 500) -> UploadSweepResult:
+    """Settle ``PROCESSING`` recordings whose "uploaded" event never came (Agora does not
+    guarantee its notifications).
+
+    A recording stopped more than ``RECORDING_UPLOAD_GRACE_MINUTES`` ago whose MP4 is in the
+    recordings storage (under its prefix) gets the upload marked complete and becomes
+    ``AVAILABLE``; one stopped more than ``RECORDING_UPLOAD_GIVE_UP_HOURS`` ago with still no MP4
+    becomes ``FAILED`` with the reason. A storage that cannot be listed proves nothing: that
+    recording waits for the next run. At most ``limit`` recordings a run, oldest stop first; every
+    move is a conditional update, so a run beside the webhooks or another run changes nothing twice.
+    """
+    now = _now(now)
+    grace = now - timedelta(minutes=settings.RECORDING_UPLOAD_GRACE_MINUTES)
+    give_up_hours = int(getattr(settings, "RECORDING_UPLOAD_GIVE_UP_HOURS", 24))
+    give_up = now - timedelta(hours=give_up_hours)
+    due = (
+        Recording.objects.filter(status=Status.PROCESSING)
+        .filter(Q(stopped_at__lte=grace) | Q(stopped_at__isnull=True, created_at__lte=grace))
+        .order_by("stopped_at", "pk")
+    )
+    result = UploadSweepResult()
+    for recording in due[:limit]:
+        result.checked += 1
+        names = _stored_mp4s(recording)
+        if names:
+            with transaction.atomic():
+                _register_files(recording=recording, file_list=[{"fileName": n} for n in names])
+                Recording.objects.filter(pk=recording.pk, status=Status.PROCESSING).update(upload_completed=True)
+            if _finish_if_ready(recording_id=recording.pk):
+                result.available += 1
+            continue
+        if names is not None and (recording.stopped_at or recording.created_at) <= give_up:
+            reason = (
+                f"Agora delivered no MP4 within {give_up_hours} hours of the stop: no uploaded event came "
+                "and the recordings storage has no MP4 under the recording's prefix."
+            )
+            if _fail(recording_id=recording.pk, reason=reason, allowed=(Status.PROCESSING,), at=now):
+                result.failed += 1
+            continue
+        result.waiting += 1
+    return result
+
+
 # --- streaming -----------------------------------------------------------------------------------
 
 
@@ -389,7 +462,9 @@ def recording_stream_link(*, recording: Recording, now: datetime | None = None) 
         raise RecordingNotReady(f"The recording failed: {recording.failure_reason or 'unknown reason'}.")
     if recording.status != Status.AVAILABLE:
         raise RecordingNotReady(f"The recording is {recording.status}; it can be streamed once it is AVAILABLE.")
-    file = recording.files.filter(deleted_at__isnull=True).order_by("-size_bytes", "id").first()
+    # The largest MP4 whose size is known (a file still missing from the bucket has none; PostgreSQL
+    # would sort it first).
+    file = recording.files.filter(deleted_at__isnull=True).order_by(F("size_bytes").desc(nulls_last=True), "id").first()
     if file is None:
         raise RecordingNotReady("The recording has no MP4 file yet.")
     ttl = int(settings.RECORDING_URL_TTL_SECONDS)
@@ -494,7 +569,7 @@ def webhook_events_process_pending(*, older_than: timedelta = timedelta(minutes=
 
 def _event_time(payload: dict, inner: dict) -> datetime:
     for value, scale in ((inner.get("sendts"), 1000), (inner.get("ts"), 1), (payload.get("notifyMs"), 1000)):
-        number = _as_int(value)
+        number = _as_int(value, INT64_MAX)
         if number:
             try:
                 return datetime.fromtimestamp(number / scale, tz=UTC)
@@ -510,7 +585,7 @@ def _recording_for_event(inner: dict) -> Recording | None:
         return recording
     # An event can overtake Agora's answer to start (no sid stored yet): the channel and the
     # recorder's uid identify the recording too.
-    uid = _as_int(inner.get("uid"))
+    uid = _as_int(inner.get("uid"), INT64_MAX)
     cname = inner.get("cname")
     if uid and cname:
         recording = qs.filter(session__channel_name=cname, recorder_uid=uid).order_by("-created_at").first()
@@ -574,8 +649,15 @@ def _apply_recording_event(event: WebhookEvent) -> str:
         code = details.get("errorCode")
         message = details.get("errorMsg") or details.get("msgName") or "cloud recording error"
         reason = f"Agora error {code}: {message}" if code is not None else f"Agora error: {message}"
-        allowed = (*Recording.ACTIVE_STATUSES, Status.PROCESSING)
-        return "failed" if _fail(recording_id=recording.pk, reason=reason, allowed=allowed, at=at) else "ignored"
+        level = details.get("errorLevel")
+        if isinstance(level, int) and not isinstance(level, bool) and level < SERIOUS_ERROR_LEVEL:
+            return f"noted: minor error (level {level}): {reason}"
+        if recording.status == Status.PROCESSING:
+            # Stopped, files on their way: Agora retries the upload and backs the files up; the
+            # uploaded/backed-up events or the upload sweep decide, not this error.
+            return f"noted: error while uploading: {reason}"
+        failed = _fail(recording_id=recording.pk, reason=reason, allowed=Recording.ACTIVE_STATUSES, at=at)
+        return "failed" if failed else f"ignored: recording is {recording.status}"
 
     if event_type == EVENT_RECORDER_STARTED:
         return "noted"
@@ -594,7 +676,7 @@ def _apply_channel_event(event: WebhookEvent) -> str:
     session = Session.objects.select_related("coach", "customer").filter(channel_name=inner.get("channelName")).first()
     if session is None:
         return "ignored: unknown channel"
-    uid = _as_int(inner.get("uid"))
+    uid = _as_int(inner.get("uid"), INT64_MAX)
     if uid == session.coach_uid:
         actor = session.coach
     elif uid == session.customer_uid:
@@ -620,7 +702,8 @@ def webhook_signature_valid(*, raw: bytes, signature: str | None) -> bool:
     if not secret or not signature:
         return False
     expected = hmac.new(secret.encode(), raw, hashlib.sha256).hexdigest()
-    return hmac.compare_digest(expected, signature.strip().lower())
+    # Bytes, not str: compare_digest refuses non-ASCII strings, and the header is anyone's input.
+    return hmac.compare_digest(expected.encode(), signature.strip().lower().encode("utf-8", "replace"))
 
 
 # --- retention -----------------------------------------------------------------------------------
@@ -764,63 +847,140 @@ def recording_extend_retention(*, recording: Recording, days: int = 30, now: dat
 
 # --- imports -------------------------------------------------------------------------------------
 
-_NON_MP4_BRANDS = {b"qt  "}
+# ftyp brands of MP4 video (ISO base media, MPEG-4, AVC, Apple M4V, DASH/CMAF). QuickTime ('qt  ')
+# stays refused: the file is served as video/mp4.
+_MP4_VIDEO_BRANDS = {
+    b"isom", b"iso2", b"iso3", b"iso4", b"iso5", b"iso6", b"iso7", b"iso8", b"iso9",
+    b"mp41", b"mp42", b"avc1", b"M4V ", b"M4VH", b"M4VP", b"dash", b"cmfc", b"msdh", b"msix",
+    b"f4v ", b"XAVC", b"MSNV",
+}  # fmt: skip
+# Same container, but a still image (HEIF/HEIC, AVIF), audio only (M4A, audiobooks) or QuickTime.
+_NOT_MP4_VIDEO_BRANDS = {
+    b"heic", b"heix", b"heim", b"heis", b"hevc", b"hevx", b"hevm", b"hevs", b"mif1", b"mif2",
+    b"msf1", b"miaf", b"avif", b"avis", b"avio", b"jpeg", b"M4A ", b"M4B ", b"M4P ", b"F4A ",
+    b"F4B ", b"qt  ", b"crx ",
+}  # fmt: skip
+_MAX_FTYP = 4096
+
+
+class _BadMp4(Exception):
+    """The file is not an MP4 video; the message says why (shown to the operator)."""
 
 
 def mp4_probe(fileobj: IO[bytes]) -> int | None:
-    """Check ``fileobj`` is an MP4 (an ``ftyp`` box first, not QuickTime) and return its duration
-    in seconds from ``moov/mvhd`` when present. Raises ValidationFailed otherwise."""
-    fileobj.seek(0)
-    head = fileobj.read(12)
-    if len(head) < 12 or head[4:8] != b"ftyp" or head[8:12] in _NON_MP4_BRANDS:
-        raise ValidationFailed(fields={"file": ["This is not an MP4 file (no MP4 'ftyp' box)."]})
-    duration = None
-    fileobj.seek(0)
-    offset, end = 0, None
+    """Check ``fileobj`` is an MP4 video: an ``ftyp`` box first with an MP4 video brand (not a
+    still-image, audio-only or QuickTime brand) and a ``moov`` with an ``mvhd`` and at least one
+    video track (a ``trak`` whose ``hdlr`` handler is ``vide``). Returns the duration in seconds
+    from ``mvhd`` (None when it does not say). Raises ValidationFailed for anything else,
+    damaged files included: never a parse error."""
     try:
-        fileobj.seek(0, 2)
-        end = fileobj.tell()
-        while offset + 8 <= end:
-            fileobj.seek(offset)
-            header = fileobj.read(8)
-            size, kind = int.from_bytes(header[:4], "big"), header[4:8]
-            header_len = 8
-            if size == 1:
-                size = int.from_bytes(fileobj.read(8), "big")
-                header_len = 16
-            elif size == 0:
-                size = end - offset
-            if size < header_len:
-                break
-            if kind == b"moov":
-                duration = _mvhd_duration(fileobj, offset + header_len, offset + size)
-                break
-            offset += size
+        return _probe(fileobj)
+    except _BadMp4 as exc:
+        raise ValidationFailed(fields={"file": [str(exc)]}) from None
+    except (IndexError, ValueError, OverflowError, OSError) as exc:  # defence in depth
+        raise ValidationFailed(fields={"file": [f"This MP4 file could not be read: {exc}."]}) from None
     finally:
         fileobj.seek(0)
+
+
+def _kind(kind: bytes) -> str:
+    return kind.decode("latin-1") if kind.isascii() and kind.decode("latin-1").isprintable() else repr(kind)
+
+
+def _boxes(fileobj: IO[bytes], start: int, stop: int):
+    """The boxes between ``start`` and ``stop``: ``(type, body start, body end)``, each checked to
+    fit inside its parent."""
+    offset = start
+    while offset < stop:
+        fileobj.seek(offset)
+        header = fileobj.read(8)
+        if len(header) < 8 or offset + 8 > stop:
+            raise _BadMp4("This MP4 file is damaged: a box header is cut off (the file is truncated).")
+        size, kind = int.from_bytes(header[:4], "big"), header[4:8]
+        header_len = 8
+        if size == 1:
+            large = fileobj.read(8)
+            if len(large) < 8:
+                raise _BadMp4("This MP4 file is damaged: a box header is cut off (the file is truncated).")
+            size, header_len = int.from_bytes(large, "big"), 16
+        elif size == 0:
+            size = stop - offset  # "to the end"
+        if size < header_len or offset + size > stop:
+            raise _BadMp4(f"This MP4 file is damaged: its '{_kind(kind)}' box is truncated or malformed.")
+        yield kind, offset + header_len, offset + size
+        offset += size
+
+
+def _probe(fileobj: IO[bytes]) -> int | None:
+    fileobj.seek(0, 2)
+    end = fileobj.tell()
+    fileobj.seek(0)
+    head = fileobj.read(8)
+    if len(head) < 8 or head[4:8] != b"ftyp":
+        raise _BadMp4("This is not an MP4 file (no MP4 'ftyp' box).")
+    boxes = _boxes(fileobj, 0, end)
+    _, start, stop = next(boxes)
+    fileobj.seek(start)
+    ftyp = fileobj.read(min(stop - start, _MAX_FTYP))
+    if len(ftyp) < 8:
+        raise _BadMp4("This MP4 file is damaged: its 'ftyp' box is truncated.")
+    major = ftyp[:4]
+    brands = {major} | {ftyp[i : i + 4] for i in range(8, len(ftyp) - 3, 4)}
+    if major in _NOT_MP4_VIDEO_BRANDS or not brands & _MP4_VIDEO_BRANDS:
+        raise _BadMp4(
+            f"This is not an MP4 video: its brand is '{_kind(major)}' (a still image, audio-only or other format)."
+        )
+    for kind, start, stop in boxes:
+        if kind == b"moov":
+            return _moov(fileobj, start, stop)
+    raise _BadMp4("This MP4 file has no 'moov' box (incomplete, or not a video).")
+
+
+def _moov(fileobj: IO[bytes], start: int, stop: int) -> int | None:
+    duration, has_mvhd, has_video = None, False, False
+    for kind, body_start, body_end in _boxes(fileobj, start, stop):
+        if kind == b"mvhd":
+            duration, has_mvhd = _mvhd_duration(fileobj, body_start, body_end), True
+        elif kind == b"trak" and _handler(fileobj, body_start, body_end) == b"vide":
+            has_video = True
+    if not has_mvhd:
+        raise _BadMp4("This MP4 file is damaged: no 'mvhd' box in its 'moov'.")
+    if not has_video:
+        raise _BadMp4("This MP4 has no video track (audio only, or not a video).")
     return duration
 
 
-def _mvhd_duration(fileobj: IO[bytes], start: int, stop: int) -> int | None:
-    offset = start
-    while offset + 8 <= stop:
-        fileobj.seek(offset)
-        header = fileobj.read(8)
-        size, kind = int.from_bytes(header[:4], "big"), header[4:8]
-        if size < 8:
-            return None
-        if kind == b"mvhd":
-            body = fileobj.read(min(size - 8, 40))
-            version = body[0]
-            if version == 1:
-                timescale = int.from_bytes(body[20:24], "big")
-                length = int.from_bytes(body[24:32], "big")
-            else:
-                timescale = int.from_bytes(body[12:16], "big")
-                length = int.from_bytes(body[16:20], "big")
-            return int(length / timescale) if timescale else None
-        offset += size
+def _handler(fileobj: IO[bytes], start: int, stop: int) -> bytes | None:
+    """The handler type of a ``trak`` (``trak/mdia/hdlr``): ``vide``, ``soun``, ``pict``..."""
+    for kind, mdia_start, mdia_end in _boxes(fileobj, start, stop):
+        if kind != b"mdia":
+            continue
+        for inner, body_start, body_end in _boxes(fileobj, mdia_start, mdia_end):
+            if inner == b"hdlr":
+                fileobj.seek(body_start)
+                body = fileobj.read(min(body_end - body_start, 12))
+                if len(body) < 12:
+                    raise _BadMp4("This MP4 file is damaged: a 'hdlr' box is truncated.")
+                return body[8:12]  # after version/flags and pre_defined
     return None
+
+
+def _mvhd_duration(fileobj: IO[bytes], start: int, stop: int) -> int | None:
+    fileobj.seek(start)
+    body = fileobj.read(min(stop - start, 32))
+    version = body[0] if body else None
+    if version is None or len(body) < (32 if version == 1 else 20):
+        raise _BadMp4("This MP4 file is damaged: its 'mvhd' box is truncated.")
+    if version == 1:
+        timescale = int.from_bytes(body[20:24], "big")
+        length, unknown = int.from_bytes(body[24:32], "big"), 2**64 - 1
+    else:
+        timescale = int.from_bytes(body[12:16], "big")
+        length, unknown = int.from_bytes(body[16:20], "big"), 2**32 - 1
+    if not timescale or length == unknown:
+        return None
+    seconds = length // timescale
+    return seconds if seconds <= INT32_MAX else None
 
 
 def recording_import(*, session: Session, fileobj: IO[bytes], by: User | None = None) -> Recording:

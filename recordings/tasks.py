@@ -47,6 +47,18 @@ def process_pending_webhook_events() -> dict:
     return {"processed": services.webhook_events_process_pending()}
 
 
+@shared_task(name="recordings.tasks.sweep_processing_recordings")
+def sweep_processing_recordings() -> dict:
+    """Beat job (every 10 minutes): settle PROCESSING recordings whose "uploaded" event was lost."""
+    result = services.recordings_sweep_processing()
+    return {
+        "checked": result.checked,
+        "available": result.available,
+        "failed": result.failed,
+        "waiting": result.waiting,
+    }
+
+
 def enqueue_webhook_event(*, event_id: int) -> None:
     def send() -> None:
         try:

@@ -75,3 +75,39 @@ def paths_without_trailing_slash(endpoints, **kwargs):
         (path.rstrip("/") if path != "/" else path, regex, method, callback)
         for path, regex, method, callback in endpoints
     ]
+
+
+_PAGING_PARAMETERS = {"page", "page_size", "cursor"}
+_ERROR_REF = {"$ref": "#/components/schemas/Error"}
+
+
+def _add_error(operation: dict, status: str, code: str, why: str) -> None:
+    responses = operation.setdefault("responses", {})
+    if status in responses:
+        description = responses[status].get("description", "")
+        if f"`{code}`" not in description:
+            responses[status]["description"] = f"{description}, `{code}` ({why})".lstrip(", ")
+        return
+    responses[status] = {
+        "description": f"Error codes: `{code}` ({why})",
+        "content": {"application/json": {"schema": _ERROR_REF}},
+    }
+
+
+def document_common_errors(result, generator, request, public):
+    """drf-spectacular hook: the errors every endpoint of a kind can give, added where the views
+    cannot be expected to list them: 400 for a bad page/page_size/cursor on every list, 413 for a
+    body over the limit on every write, 429 for the per-user request throttle everywhere."""
+    for path, operations in result.get("paths", {}).items():
+        if not path.startswith("/api/v1/"):
+            continue
+        for method, operation in operations.items():
+            if not isinstance(operation, dict) or "responses" not in operation:
+                continue
+            names = {p.get("name") for p in operation.get("parameters", [])}
+            if names & _PAGING_PARAMETERS:
+                _add_error(operation, "400", "validation_error", "a bad page, page_size or cursor")
+            if method in ("post", "put", "patch"):
+                _add_error(operation, "413", "file_too_large", "body over the limit")
+            _add_error(operation, "429", "throttled", "too many requests; see Retry-After")
+    return result

@@ -117,22 +117,34 @@ def channel_event(session, event_type: int, uid: int, seq: int, ts: int | None =
     }
 
 
-MINIMAL_MP4 = (
-    # ftyp isom, then a moov with an mvhd of 1000 timescale and 3000 duration (3 s), then mdat.
-    (24).to_bytes(4, "big")
-    + b"ftypisom"
-    + (512).to_bytes(4, "big")
-    + b"isomiso2"
-    + (8 + 8 + 100).to_bytes(4, "big")
-    + b"moov"
-    + (108).to_bytes(4, "big")
-    + b"mvhd"
-    + bytes(4)
-    + bytes(8)
-    + (1000).to_bytes(4, "big")
-    + (3000).to_bytes(4, "big")
-    + bytes(80)
-    + (16).to_bytes(4, "big")
-    + b"mdat"
-    + b"videodata"[:8]
-)
+def box(kind: bytes, *parts: bytes) -> bytes:
+    """One ISO BMFF box: 32-bit size, four-character type, payload."""
+    payload = b"".join(parts)
+    return (8 + len(payload)).to_bytes(4, "big") + kind + payload
+
+
+def mvhd(timescale: int = 1000, duration: int = 3000) -> bytes:
+    # version 0, flags, creation and modification times, timescale, duration, then the rest (rate, matrix...).
+    return box(b"mvhd", bytes(4), bytes(8), timescale.to_bytes(4, "big"), duration.to_bytes(4, "big"), bytes(80))
+
+
+def trak(handler: bytes) -> bytes:
+    # hdlr: version/flags, pre_defined, handler_type, 3 reserved words, a name.
+    hdlr = box(b"hdlr", bytes(4), bytes(4), handler, bytes(12), b"Handler\x00")
+    return box(b"trak", box(b"mdia", box(b"mdhd", bytes(24)), hdlr))
+
+
+def mp4_bytes(
+    major: bytes = b"isom",
+    compatible: tuple[bytes, ...] = (b"isom", b"iso2", b"avc1", b"mp41"),
+    handlers: tuple[bytes, ...] = (b"vide", b"soun"),
+    moov: bytes | None = None,
+) -> bytes:
+    """A small MP4 as Agora and ffmpeg lay it out: ftyp, moov (mvhd: 3 s; a trak per handler), mdat."""
+    ftyp = box(b"ftyp", major, (512).to_bytes(4, "big"), *compatible)
+    if moov is None:
+        moov = box(b"moov", mvhd(), *(trak(h) for h in handlers))
+    return ftyp + moov + box(b"mdat", b"videodata")
+
+
+MINIMAL_MP4 = mp4_bytes()

@@ -11,3 +11,10 @@ class FlakyDeleteStorage(FileSystemStorage):
         if "undeletable" in name:
             raise OSError(f"simulated storage failure deleting {name}")
         super().delete(name)
+
+
+class UnlistableStorage(FileSystemStorage):
+    """Listing fails, as an S3 outage or a missing ListBucket permission would."""
+
+    def listdir(self, path: str):
+        raise OSError(f"simulated storage failure listing {path}")

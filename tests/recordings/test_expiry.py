@@ -208,3 +208,36 @@ def test_webhook_event_and_expiry_run_on_a_real_worker(live_celery_worker, fake_
     expire_recordings.delay()
     _wait_for(lambda: Recording.objects.filter(pk=recording.pk, status="EXPIRED").exists())
     expire_recordings.delay()
+
+
+def _staff_with(*codenames: str):
+    from django.contrib.auth.models import Permission
+
+    from tests.factories import StaffFactory
+
+    user = StaffFactory(is_superuser=False)
+    user.user_permissions.add(*Permission.objects.filter(content_type__app_label="recordings", codename__in=codenames))
+    return user
+
+
+def test_admin_actions_need_the_change_permission(client):
+    recording = RecordingFactory()
+    url = "/admin/recordings/recording/"
+    client.force_login(_staff_with("view_recording"))
+    assert client.get(url).status_code == 200  # view-only staff may look
+    for action in ("expire_now", "extend_retention"):
+        client.post(url, {"action": action, "_selected_action": [str(recording.pk)]})
+    recording.refresh_from_db()
+    assert recording.status == "AVAILABLE" and recording.retention_extended_until is None
+
+    client.force_login(_staff_with("view_recording", "change_recording"))
+    client.post(url, {"action": "expire_now", "_selected_action": [str(recording.pk)]})
+    assert Recording.objects.get(pk=recording.pk).status == "EXPIRED"
+
+
+def test_admin_cannot_delete_a_recording(client, staff):
+    recording = RecordingFactory()
+    client.force_login(staff)  # a superuser: even they expire instead of deleting
+    assert client.get(f"/admin/recordings/recording/{recording.pk}/delete/").status_code == 403
+    client.post("/admin/recordings/recording/", {"action": "delete_selected", "_selected_action": [str(recording.pk)]})
+    assert Recording.objects.filter(pk=recording.pk).exists()

@@ -368,3 +368,104 @@ def test_start_stop_uploaded_stream_and_expiry_on_s3(
     res = api(customer).get(_url(live_session, f"/{recording.id}/stream"))
     assert res.status_code == 410 and res.json()["error"]["code"] == "recording_expired"
     assert RecordingFile.objects.filter(recording=recording, deleted_at__isnull=True).count() == 0
+
+
+# --- stop during Agora's failover ------------------------------------------------------------------
+
+
+def test_stop_answered_a_bare_404_is_retried_and_succeeds(api, fake_agora, live_session, coach):
+    # Agora's high-availability failover answers query/update/stop with 404 for up to about a minute.
+    recording = _start(api, coach, live_session)
+    fake_agora.queue("stop", 404, {"code": 404, "reason": "failed to find worker"})
+    fake_agora.queue("stop", 404, {"message": "Not Found"})
+    res = api(coach).post(_url(live_session, "/stop"))
+    assert res.status_code == 200, res.json()
+    assert res.json()["status"] == "AVAILABLE"  # the third try reached the recorder and got its files
+    assert len(fake_agora.calls("stop")) == 3
+    assert list(Recording.objects.get(pk=recording.pk).files.values_list("name", flat=True)) == [
+        fake_agora.mp4_key(recording.sid)
+    ]
+
+
+def test_stop_answered_404_on_every_try_counts_as_already_stopped(api, fake_agora, live_session, coach, settings):
+    _start(api, coach, live_session)
+    for _ in range(settings.AGORA_HTTP_RETRIES):
+        fake_agora.queue("stop", 404, {"code": 404, "reason": "failed to find worker"})
+    res = api(coach).post(_url(live_session, "/stop"))
+    assert res.status_code == 200
+    assert res.json()["status"] == "PROCESSING"
+    assert len(fake_agora.calls("stop")) == settings.AGORA_HTTP_RETRIES
+
+
+def test_stop_answers_that_say_what_happened_are_not_retried(api, fake_agora, live_session, coach, customer):
+    _start(api, coach, live_session)
+    fake_agora.queue("stop", 404, {"code": 49, "reason": "stopped already"})
+    assert api(coach).post(_url(live_session, "/stop")).json()["status"] == "PROCESSING"
+    assert len(fake_agora.calls("stop")) == 1
+
+
+# --- import: only MP4 video ------------------------------------------------------------------------
+
+
+def test_import_accepts_a_small_mp4_with_a_video_track(coach, tmp_path):
+    from tests.recordings.conftest import mp4_bytes
+
+    session = RecordingFactory(session__appointment__coach=coach).session
+    path = tmp_path / "video-only.mp4"
+    path.write_bytes(mp4_bytes(major=b"mp42", compatible=(b"mp42", b"isom"), handlers=(b"vide",)))
+    call_command("import_recording", str(session.id), str(path))
+    imported = Recording.objects.get(session=session, source="IMPORT")
+    assert imported.status == "AVAILABLE" and imported.duration_seconds == 3
+
+
+@pytest.mark.parametrize(
+    ("name", "message"),
+    [
+        ("heic", "not an MP4 video"),
+        ("avif", "not an MP4 video"),
+        ("m4a", "not an MP4 video"),
+        ("audio_only_isom", "no video track"),
+        ("empty_mvhd", "mvhd"),
+        ("short_mvhd", "mvhd"),
+        ("cut_after_mvhd_header", "truncated"),
+        ("bad_box_size", "truncated"),
+        ("no_moov", "no 'moov'"),
+    ],
+)
+def test_import_refuses_what_is_not_an_mp4_video_with_a_clean_error(coach, tmp_path, name, message):
+    from django.core.management.base import CommandError
+
+    from tests.recordings.conftest import box, mp4_bytes, trak
+
+    heif_meta = box(b"meta", bytes(4), box(b"hdlr", bytes(8), b"pict", bytes(12), b"\x00"))
+    files = {
+        # An iPhone photo: HEIF still image (a 'meta' box, no 'moov').
+        "heic": box(b"ftyp", b"heic", bytes(4), b"mif1", b"heic") + heif_meta + box(b"mdat", b"x" * 16),
+        # An AVIF image sequence does have a moov and a trak (handler 'pict').
+        "avif": mp4_bytes(major=b"avis", compatible=(b"avis", b"avif", b"msf1", b"iso8"), handlers=(b"pict",)),
+        "m4a": mp4_bytes(major=b"M4A ", compatible=(b"M4A ", b"mp42", b"isom"), handlers=(b"soun",)),
+        "audio_only_isom": mp4_bytes(handlers=(b"soun",)),
+        "empty_mvhd": mp4_bytes(moov=box(b"moov", box(b"mvhd"), trak(b"vide"))),
+        "short_mvhd": mp4_bytes(moov=box(b"moov", box(b"mvhd", bytes(10)), trak(b"vide"))),
+        "cut_after_mvhd_header": mp4_bytes()[: 32 + 8 + 8],
+        "bad_box_size": mp4_bytes(moov=box(b"moov", (4).to_bytes(4, "big") + b"mvhd", trak(b"vide"))),
+        "no_moov": box(b"ftyp", b"isom", bytes(4), b"isom") + box(b"mdat", b"x" * 16),
+    }
+    session = RecordingFactory(session__appointment__coach=coach).session
+    path = tmp_path / f"{name}.mp4"
+    path.write_bytes(files[name])
+    with pytest.raises(CommandError, match=message):
+        call_command("import_recording", str(session.id), str(path))
+    assert Recording.objects.filter(session=session).count() == 1  # only the factory's
+
+
+def test_stream_serves_a_file_whose_size_is_known_over_one_still_missing(coach):
+    # Agora splits long recordings into several MP4s; one named in its answers may not be in the
+    # bucket yet (size unknown). PostgreSQL sorts NULL first in a descending order.
+    from recordings import services
+
+    recording = RecordingFactory(session__appointment__coach=coach)
+    RecordingFile.objects.create(recording=recording, name="recordings/x/missing_1.mp4", size_bytes=None)
+    present = RecordingFile.objects.create(recording=recording, name="recordings/x/here_0.mp4", size_bytes=1000)
+    link = services.recording_stream_link(recording=recording)
+    assert services.recording_file_for_token(token=link.url.rstrip("/").rsplit("/", 1)[-1]) == present

@@ -144,3 +144,53 @@ def test_an_event_whose_task_was_lost_is_applied_by_the_sweep(post_webhook, reco
     recording.refresh_from_db()
     assert recording.status == "PROCESSING"
     assert process_pending_webhook_events() == {"processed": 0}
+
+
+# --- error levels: a minor error is noted, a serious one fails an active recording only ------------
+
+
+def _error(recording, sequence: int, level: int | None, code: int = 32, message: str = "upload retry") -> dict:
+    details = {"msgName": "cloud_recording_error", "module": 2, "errorCode": code, "errorMsg": message}
+    if level is not None:
+        details["errorLevel"] = level
+    return recording_event(recording, 1, sequence, details)
+
+
+def test_minor_error_while_uploading_is_noted_and_the_upload_still_lands(api, post_webhook, recording, fake_agora):
+    fake_agora.stop_upload_status = "uploading"
+    res = api(recording.started_by).post(f"/api/v1/sessions/{recording.session_id}/recordings/stop")
+    assert res.json()["status"] == "PROCESSING"
+    post_webhook(_error(recording, 5, level=2))
+    event = WebhookEvent.objects.get(event_type=1)
+    assert event.result.startswith("noted: minor error")
+    assert Recording.objects.get(pk=recording.pk).status == "PROCESSING"
+    post_webhook(recording_event(recording, 31, 6, {"msgName": "uploaded", "status": 0}))
+    recording.refresh_from_db()
+    assert recording.status == "AVAILABLE" and recording.failure_reason == ""
+    assert not SessionLog.objects.filter(session_id=recording.session_id, action="RECORDING_FAILED").exists()
+
+
+def test_minor_error_while_recording_changes_nothing(post_webhook, recording):
+    post_webhook(_error(recording, 2, level=1, code=1001, message="network jitter"))
+    assert Recording.objects.get(pk=recording.pk).status == "RECORDING"
+    assert WebhookEvent.objects.get().result.startswith("noted: minor error")
+
+
+def test_fatal_error_while_recording_fails_it_with_the_reason(post_webhook, recording):
+    post_webhook(_error(recording, 2, level=5, code=65, message="token expired"))
+    recording.refresh_from_db()
+    assert recording.status == "FAILED"
+    assert recording.failure_reason == "Agora error 65: token expired"
+    assert SessionLog.objects.filter(session_id=recording.session_id, action="RECORDING_FAILED").count() == 1
+
+
+def test_serious_error_after_the_stop_leaves_the_upload_to_agoras_retries(api, post_webhook, recording, fake_agora):
+    fake_agora.stop_upload_status = "uploading"
+    api(recording.started_by).post(f"/api/v1/sessions/{recording.session_id}/recordings/stop")
+    post_webhook(_error(recording, 5, level=4, code=31, message="upload to the third-party storage failed"))
+    post_webhook(_error(recording, 6, level=None, code=31, message="upload failed again"))
+    assert Recording.objects.get(pk=recording.pk).status == "PROCESSING"
+    assert all(e.result.startswith("noted") for e in WebhookEvent.objects.filter(event_type=1))
+    # Agora backed the file up and delivered it later.
+    post_webhook(recording_event(recording, 32, 7, {"msgName": "backuped", "status": 0}))
+    assert Recording.objects.get(pk=recording.pk).status == "AVAILABLE"

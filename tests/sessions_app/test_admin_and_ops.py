@@ -121,14 +121,46 @@ def test_production_settings_refuse_to_start_without_secrets():
     assert "DJANGO_SECRET_KEY" in result.stderr and "AGORA_APP_ID" in result.stderr
 
 
+PRODUCTION = {
+    "DJANGO_DEBUG": "false",
+    "DJANGO_SECRET_KEY": "x" * 50,
+    "DJANGO_ALLOWED_HOSTS": "api.example.com",
+    "AGORA_APP_ID": "a" * 32,
+    "AGORA_APP_CERTIFICATE": "b" * 32,
+    "DATABASE_URL": "postgres://postgres@127.0.0.1:5432/coaching",
+    "REDIS_URL": "redis://127.0.0.1:6379/0",
+}
+
+
 def test_production_settings_start_with_what_they_need():
-    result = _load_settings(
-        DJANGO_DEBUG="false",
-        DJANGO_SECRET_KEY="x" * 50,
-        DJANGO_ALLOWED_HOSTS="api.example.com",
-        AGORA_APP_ID="a" * 32,
-        AGORA_APP_CERTIFICATE="b" * 32,
-    )
+    result = _load_settings(**PRODUCTION)
+    assert result.returncode == 0, result.stderr
+
+
+@pytest.mark.parametrize(
+    ("name", "value", "complaint"),
+    [
+        ("DJANGO_ALLOWED_HOSTS", "*,api.example.com", "DJANGO_ALLOWED_HOSTS"),
+        ("DJANGO_ALLOWED_HOSTS", " ", "DJANGO_ALLOWED_HOSTS"),
+        ("DATABASE_URL", "", "DATABASE_URL"),
+        ("REDIS_URL", "", "REDIS_URL"),
+    ],
+)
+def test_production_settings_refuse_wildcards_and_the_zero_setup_defaults(name, value, complaint):
+    result = _load_settings(**{**PRODUCTION, name: value})
+    assert result.returncode != 0
+    assert complaint in result.stderr
+
+
+@pytest.mark.parametrize(("name", "value"), [("CHAT_IMAGE_MAX_BYTES", "-5"), ("RECORDING_URL_TTL_SECONDS", "0")])
+def test_limits_and_lifetimes_must_be_positive(name, value):
+    result = _load_settings(**{name: value})
+    assert result.returncode != 0
+    assert name in result.stderr
+
+
+def test_an_empty_database_url_means_the_zero_setup_database():
+    result = _load_settings(DATABASE_URL="")
     assert result.returncode == 0, result.stderr
 
 
