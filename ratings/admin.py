@@ -247,10 +247,14 @@ class RatingAdmin(admin.ModelAdmin):
         done, skipped = 0, []
         for rating in queryset.order_by("created_at"):
             try:
-                decide(rating)
+                decided = decide(rating)
                 done += 1
             except ApplicationError as exc:
                 skipped.append(f"{rating.session.display_number}: {exc.message}")
+                continue
+            # The admin's history of the rating keeps every decision, not only the latest one.
+            why = f": {decided.rejection_reason}" if decided.rejection_reason else ""
+            self.log_change(request, decided, f"{decided.status.capitalize()} (bulk action){why}")
         if done:
             self.message_user(request, f"{done} rating(s) updated.", messages.SUCCESS)
         if skipped:

@@ -88,6 +88,8 @@ class RecordingAdmin(admin.ModelAdmin):
                 done += 1
             except ApplicationError as exc:
                 self.message_user(request, f"{recording.id}: {exc.message}", messages.WARNING)
+                continue
+            self.log_change(request, recording, f"{verb.capitalize()} by staff action.")  # who did it, in History
         self.message_user(request, f"{done} recording(s) {verb}.", messages.SUCCESS)
 
 

@@ -116,6 +116,14 @@ def test_moderator_rejects_with_a_reason_through_the_intermediate_form(moderator
         assert rating.moderated_at is not None
     profile = CoachProfile.objects.get(user=coach)
     assert (profile.rating_count, profile.rating_average) == (1, Decimal("5.00"))
+    # Every decision stays in the admin's history of the rating, also once a later one replaces it.
+    from django.contrib.admin.models import LogEntry
+
+    entries = LogEntry.objects.filter(object_id__in=selected, user=moderator)
+    assert (
+        sorted(e.get_change_message() for e in entries)
+        == ["Rejected (bulk action): Contact details are not allowed."] * 2
+    )
     keep.refresh_from_db()
     assert keep.status == Rating.Status.APPROVED
 

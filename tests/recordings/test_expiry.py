@@ -230,9 +230,14 @@ def test_admin_actions_need_the_change_permission(client):
     recording.refresh_from_db()
     assert recording.status == "AVAILABLE" and recording.retention_extended_until is None
 
-    client.force_login(_staff_with("view_recording", "change_recording"))
+    editor = _staff_with("view_recording", "change_recording")
+    client.force_login(editor)
     client.post(url, {"action": "expire_now", "_selected_action": [str(recording.pk)]})
     assert Recording.objects.get(pk=recording.pk).status == "EXPIRED"
+    from django.contrib.admin.models import LogEntry
+
+    entry = LogEntry.objects.get(object_id=str(recording.pk))
+    assert entry.user == editor and "Expired" in entry.get_change_message()
 
 
 def test_admin_cannot_delete_a_recording(client, staff):

@@ -92,8 +92,9 @@ def test_close_stale_sessions_command_reports_what_it_did():
     assert out.getvalue().splitlines() == ["completed: 1, cancelled: 0", "completed: 0, cancelled: 0"]
 
 
-def test_seed_demo_twice_adds_nothing_the_second_time():
-    call_command("seed_demo", stdout=StringIO())
+def test_seed_demo_twice_adds_nothing_the_second_time(django_capture_on_commit_callbacks):
+    with django_capture_on_commit_callbacks(execute=True):  # the ratings' moderation runs after commit
+        call_command("seed_demo", stdout=StringIO())
     counts = (User.objects.count(), Session.objects.count(), SessionLog.objects.count())
     out = StringIO()
     call_command("seed_demo", stdout=out)
@@ -101,6 +102,11 @@ def test_seed_demo_twice_adds_nothing_the_second_time():
     assert "anna.coach@example.com" in out.getvalue()
     statuses = set(Session.objects.values_list("status", flat=True))
     assert {"PENDING", "COMPLETED", "CANCELLED"} <= statuses
+    from chat.models import Message
+    from ratings.models import Rating
+
+    assert Message.objects.count() == 3
+    assert sorted(Rating.objects.values_list("status", flat=True)) == ["APPROVED", "FLAGGED"]
 
 
 def _load_settings(**env) -> subprocess.CompletedProcess:

@@ -1,4 +1,6 @@
-"""Demo data for a first run: a few coaches with slots, customers, and sessions in several states.
+"""Demo data for a first run: a few coaches with slots, customers, and sessions in several states
+(a completed one with chat lines, both parts of the report and a rating each way, one of which waits
+for a moderator).
 
 Idempotent: users and slots are matched by e-mail and start time, and the demo sessions are
 created only once (a second run prints the same logins and adds nothing).
@@ -15,7 +17,9 @@ from django.utils import timezone
 
 from accounts.models import CoachProfile, User
 from accounts.services import coach_verify
+from chat.models import Message
 from config.api.errors import ApplicationError
+from ratings.services import rating_submit
 from sessions_app import services
 from sessions_app.models import Appointment, Session, SessionReport
 
@@ -119,6 +123,29 @@ class Command(BaseCommand):
         done.refresh_from_db()
         services.session_request_end(session=done, user=eve, now=start + timedelta(minutes=56))
         done.refresh_from_db()
+        # A few lines of chat during the call, dated as they would have been.
+        for minute, sender, text in (
+            (3, eve, "Hi Anna! I brought my running log."),
+            (4, anna, "Great, let's start with the long runs."),
+            (50, eve, "Thanks, that plan looks doable."),
+        ):
+            Message.objects.create(session=done, sender=sender, text=text, created_at=start + timedelta(minutes=minute))
+        # Both rate each other: Eve's feedback holds a phone number, so automatic moderation flags it
+        # and the staff review console has something to decide; Anna's is approved on its own.
+        rating_submit(
+            session=done,
+            rater=eve,
+            overall=5,
+            scores={"communication": 5, "knowledge": 5, "punctuality": 4, "helpfulness": 5},
+            feedback="Anna is excellent. Text me on 0176 1234 5678 if you want her tips!",
+        )
+        rating_submit(
+            session=done,
+            rater=anna,
+            overall=5,
+            scores={"punctuality": 5, "engagement": 5, "preparation": 4},
+            feedback="Eve came well prepared with her training log.",
+        )
         SessionReport.objects.update_or_create(
             session=done,
             defaults={
