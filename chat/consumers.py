@@ -5,7 +5,8 @@ Events sent to the client: ``{"type": "message.created", "message": {...}}`` and
 the REST API); ``{"type": "ping"}`` is answered with ``{"type": "pong"}``.
 
 Refusals are explicit close codes after the handshake, so a browser client can tell them apart:
-4401 no or bad token, 4404 no such session for this user.
+4401 no or bad token (also later, at the first event after the token was revoked by logout or
+expired), 4404 no such session for this user.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from channels.generic.websocket import AsyncJsonWebsocketConsumer
 
 from chat.broadcast import session_group
 from config.api.errors import NotFoundError
+from config.api.websocket import token_still_valid
 
 CLOSE_NOT_AUTHENTICATED = 4401
 CLOSE_NOT_FOUND = 4404
@@ -52,7 +54,7 @@ class SessionConsumer(AsyncJsonWebsocketConsumer):
             await self.channel_layer.group_discard(self.group, self.channel_name)
 
     async def receive_json(self, content, **kwargs) -> None:
-        if isinstance(content, dict) and content.get("type") == "ping":
+        if isinstance(content, dict) and content.get("type") == "ping" and await self._still_allowed():
             await self.send_json({"type": "pong"})
 
     @classmethod
@@ -73,13 +75,28 @@ class SessionConsumer(AsyncJsonWebsocketConsumer):
         secure = self.scope.get("scheme") in ("wss", "https")
         return f"{'https' if secure else 'http'}://{host}{url}"
 
+    async def _still_allowed(self) -> bool:
+        """The token this socket connected with may since have been revoked (logout) or expired:
+        then the socket is closed with 4401 instead of delivering the event."""
+        if await token_still_valid(self.scope.get("auth_token")):
+            return True
+        if self.group:
+            await self.channel_layer.group_discard(self.group, self.channel_name)
+            self.group = None
+        await self.close(code=CLOSE_NOT_AUTHENTICATED)
+        return False
+
     async def message_created(self, event: dict) -> None:
+        if not await self._still_allowed():
+            return
         message = dict(event["message"])
         if message.get("media"):
             message["media"] = {**message["media"], "url": self._absolute(message["media"]["url"])}
         await self.send_json({"type": "message.created", "message": message})
 
     async def session_updated(self, event: dict) -> None:
+        if not await self._still_allowed():
+            return
         await self.send_json({"type": "session.updated", "session": event["session"]})
 
 

@@ -2,7 +2,9 @@
 
 Browsers cannot set headers on a WebSocket, so the token comes as ``?token=<token>``; an
 ``Authorization: Bearer <token>`` header is accepted too. The token is checked exactly like the
-REST API does it (knox: digest, expiry, active user). ``scope["user"]`` is the user or anonymous.
+REST API does it (knox: digest, expiry, active user). ``scope["user"]`` is the user or anonymous,
+``scope["auth_token"]`` the token row, which the consumer checks again before every event it
+forwards: a socket does not outlive its token's logout or expiry.
 """
 
 from __future__ import annotations
@@ -11,6 +13,8 @@ from urllib.parse import parse_qs
 
 from channels.db import database_sync_to_async
 from django.contrib.auth.models import AnonymousUser
+from django.utils import timezone
+from knox.models import AuthToken
 from rest_framework import exceptions
 
 from config.api.authentication import BearerTokenAuthentication
@@ -30,11 +34,22 @@ def _token_from_scope(scope) -> str | None:
 
 @database_sync_to_async
 def _user_for_token(token: str):
+    """``(user, auth_token)``, or ``(AnonymousUser, None)`` for a missing, bad or expired token."""
     try:
-        user, _auth_token = BearerTokenAuthentication().authenticate_credentials(token.encode("utf-8"))
+        return BearerTokenAuthentication().authenticate_credentials(token.encode("utf-8"))
     except (exceptions.AuthenticationFailed, UnicodeError, ValueError):
-        return AnonymousUser()
-    return user
+        return AnonymousUser(), None
+
+
+@database_sync_to_async
+def token_still_valid(auth_token) -> bool:
+    """Whether the token a socket connected with is still neither revoked (logout) nor expired."""
+    if auth_token is None:
+        return False
+    qs = AuthToken.objects.filter(pk=auth_token.pk)
+    if auth_token.expiry is not None:
+        qs = qs.filter(expiry__gt=timezone.now())
+    return qs.exists()
 
 
 class TokenAuthMiddleware:
@@ -43,5 +58,5 @@ class TokenAuthMiddleware:
 
     async def __call__(self, scope, receive, send):
         token = _token_from_scope(scope)
-        user = await _user_for_token(token) if token else AnonymousUser()
-        return await self.inner({**scope, "user": user}, receive, send)
+        user, auth_token = await _user_for_token(token) if token else (AnonymousUser(), None)
+        return await self.inner({**scope, "user": user, "auth_token": auth_token}, receive, send)

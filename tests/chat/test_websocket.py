@@ -6,6 +6,7 @@ import pytest
 from asgiref.sync import async_to_sync, sync_to_async
 from channels.testing import WebsocketCommunicator
 from knox.models import AuthToken
+from rest_framework.test import APIClient
 
 from config.asgi import application
 from sessions_app.models import Session
@@ -131,6 +132,33 @@ def test_revoked_token_socket_is_refused(live_session, customer):
     token = token_for(customer)
     AuthToken.objects.filter(user=customer).delete()
     async_to_sync(assert_refused)(communicator(live_session.id, token), 4401)
+
+
+@pytest.mark.parametrize("how", ["logout", "expiry"])
+def test_an_open_socket_is_closed_once_its_token_is_revoked_or_expired(api, live_session, coach, customer, how):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    token = token_for(coach)
+    client = api(customer)
+
+    async def scenario():
+        comm = communicator(live_session.id, token)
+        assert (await comm.connect())[0]
+        if how == "logout":
+            res = await sync_to_async(APIClient().post)("/api/v1/auth/logout", HTTP_AUTHORIZATION=f"Bearer {token}")
+            assert res.status_code == 204
+        else:
+            past = timezone.now() - timedelta(seconds=1)
+            await sync_to_async(AuthToken.objects.filter(user=coach).update)(expiry=past)
+        res = await sync_to_async(client.post)(messages_url(live_session), {"text": "after"}, format="json")
+        assert res.status_code == 201
+        output = await comm.receive_output(timeout=5)
+        assert output == {"type": "websocket.close", "code": 4401}  # closed, the message not delivered
+        await comm.disconnect()
+
+    async_to_sync(scenario)()
 
 
 def test_events_of_other_sessions_are_not_delivered(api, other_coach, customer, outsider, live_session):
