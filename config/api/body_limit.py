@@ -1,0 +1,93 @@
+"""An ASGI guard that refuses oversized request bodies before the application reads them.
+
+Django's ASGI handler receives the whole body (spooled to a temporary file) before any view or
+upload handler runs, so limits checked there only apply once the bytes are in. This wrapper answers
+413 ``file_too_large`` as soon as the announced ``Content-Length`` is over the limit of the path,
+and cuts a body without one (chunked) off at the limit, so a client cannot make the server take in
+more than the largest allowed upload. Chat uploads get the chat limit; every other path the limit
+of non-file bodies. Both come from the settings at request time.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+
+from django.conf import settings
+
+# POST sessions/<id>/messages, with or without the trailing slash: the only endpoint taking files.
+_UPLOAD_PATH = re.compile(r"^/api/v1/sessions/[0-9a-fA-F-]{32,36}/messages/?$")
+# Room for the multipart envelope and the text next to the file.
+ENVELOPE_BYTES = 1024 * 1024
+
+
+def body_limit_for(path: str) -> int:
+    if _UPLOAD_PATH.match(path):
+        return max(settings.CHAT_IMAGE_MAX_BYTES, settings.CHAT_VIDEO_MAX_BYTES) + ENVELOPE_BYTES
+    return settings.DATA_UPLOAD_MAX_MEMORY_SIZE + ENVELOPE_BYTES
+
+
+def _too_large_body(limit: int) -> bytes:
+    error = {"code": "file_too_large", "message": f"Request bodies here can be at most {limit} bytes."}
+    return json.dumps({"error": error}).encode()
+
+
+class BodyLimitMiddleware:
+    def __init__(self, app) -> None:
+        self.app = app
+
+    async def __call__(self, scope, receive, send):
+        if scope["type"] != "http":
+            return await self.app(scope, receive, send)
+        limit = body_limit_for(scope.get("path", ""))
+        length = dict(scope.get("headers") or []).get(b"content-length")
+        if length is not None:
+            try:
+                announced = int(length)
+            except ValueError:
+                announced = None
+            if announced is not None and announced > limit:
+                return await self._refuse(send, limit)
+
+        received = 0
+        overflowed = False
+        started = False
+
+        async def limited_receive():
+            nonlocal received, overflowed
+            if overflowed:
+                return {"type": "http.disconnect"}
+            message = await receive()
+            if message["type"] == "http.request":
+                received += len(message.get("body", b""))
+                if received > limit:
+                    # Tell the application the client went away: it stops reading and answers nothing.
+                    overflowed = True
+                    return {"type": "http.disconnect"}
+            return message
+
+        async def tracking_send(message):
+            nonlocal started
+            if message["type"] == "http.response.start":
+                started = True
+            await send(message)
+
+        await self.app(scope, limited_receive, tracking_send)
+        if overflowed and not started:
+            await self._refuse(send, limit)
+
+    @staticmethod
+    async def _refuse(send, limit: int) -> None:
+        body = _too_large_body(limit)
+        await send(
+            {
+                "type": "http.response.start",
+                "status": 413,
+                "headers": [
+                    (b"content-type", b"application/json"),
+                    (b"content-length", str(len(body)).encode()),
+                    (b"connection", b"close"),
+                ],
+            }
+        )
+        await send({"type": "http.response.body", "body": body})
