@@ -19,6 +19,7 @@ from django.core.files.uploadhandler import FileUploadHandler
 from PIL import Image, ImageSequence, JpegImagePlugin
 
 from chat.errors import FileTooLarge, UnsupportedMediaType
+from config import mp4
 
 HEAD_BYTES = 4096
 GPS_IFD = 0x8825
@@ -281,6 +282,33 @@ def _strip_location(data: bytes, image: Image.Image, media_type: MediaType) -> b
         raise UnsupportedMediaType(f"The {media_type.pillow_format} image could not be cleaned of its metadata.")
 
 
+def _check_video(fileobj, media_type: MediaType) -> None:
+    """Videos are not decoded, but their container must hold together: for MP4 and QuickTime every
+    box fits in the file and a ``moov`` with a video track is there (a cut-off upload has none or a
+    truncated box); for WebM the EBML header is followed by its Segment."""
+    if media_type is WEBM:
+        fileobj.seek(0)
+        head = fileobj.read(HEAD_BYTES)
+        fileobj.seek(0)
+        if not _ebml_has_segment(head):
+            raise UnsupportedMediaType("The file is not a valid WebM video (damaged or truncated).")
+        return
+    try:
+        info = mp4.inspect(fileobj)
+    except mp4.Mp4Error as exc:
+        raise UnsupportedMediaType(f"The file is not a valid video. {exc}") from None
+    if not info.has_moov or not info.has_video:
+        raise UnsupportedMediaType("The file is not a playable video: it has no video track (or is incomplete).")
+
+
+def _ebml_has_segment(head: bytes) -> bool:
+    try:
+        size, n = _vint(head, 4, strip_marker=True)
+        return head[4 + n + size : 4 + n + size + 4] == b"\x18\x53\x80\x67"
+    except ValueError:
+        return False
+
+
 def prepare_upload(uploaded) -> PreparedMedia:
     """Check an uploaded file and return what to store. Raises 413/415 domain errors."""
     uploaded.seek(0)
@@ -295,6 +323,7 @@ def prepare_upload(uploaded) -> PreparedMedia:
         )
     uploaded.seek(0)
     if media_type.kind == "video":
+        _check_video(uploaded, media_type)
         content = File(uploaded)
         return PreparedMedia(type=media_type, content=content, size=size)
 

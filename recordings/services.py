@@ -25,6 +25,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from accounts.models import User
+from config import mp4
 from config.api.errors import PermissionDeniedError, ValidationFailed
 from recordings import agora
 from recordings.errors import (
@@ -860,127 +861,29 @@ _NOT_MP4_VIDEO_BRANDS = {
     b"msf1", b"miaf", b"avif", b"avis", b"avio", b"jpeg", b"M4A ", b"M4B ", b"M4P ", b"F4A ",
     b"F4B ", b"qt  ", b"crx ",
 }  # fmt: skip
-_MAX_FTYP = 4096
-
-
-class _BadMp4(Exception):
-    """The file is not an MP4 video; the message says why (shown to the operator)."""
 
 
 def mp4_probe(fileobj: IO[bytes]) -> int | None:
-    """Check ``fileobj`` is an MP4 video: an ``ftyp`` box first with an MP4 video brand (not a
-    still-image, audio-only or QuickTime brand) and a ``moov`` with an ``mvhd`` and at least one
-    video track (a ``trak`` whose ``hdlr`` handler is ``vide``). Returns the duration in seconds
-    from ``mvhd`` (None when it does not say). Raises ValidationFailed for anything else,
-    damaged files included: never a parse error."""
+    """Check ``fileobj`` is an MP4 video: well-formed boxes (``config/mp4.py``), an MP4 video brand
+    (not a still-image, audio-only or QuickTime one) and a ``moov`` with an ``mvhd`` and a video
+    track. Returns the duration in seconds (None when the file does not say). Raises
+    ValidationFailed for anything else, damaged files included: never a parse error."""
     try:
-        return _probe(fileobj)
-    except _BadMp4 as exc:
-        raise ValidationFailed(fields={"file": [str(exc)]}) from None
-    except (IndexError, ValueError, OverflowError, OSError) as exc:  # defence in depth
-        raise ValidationFailed(fields={"file": [f"This MP4 file could not be read: {exc}."]}) from None
-    finally:
-        fileobj.seek(0)
-
-
-def _kind(kind: bytes) -> str:
-    return kind.decode("latin-1") if kind.isascii() and kind.decode("latin-1").isprintable() else repr(kind)
-
-
-def _boxes(fileobj: IO[bytes], start: int, stop: int):
-    """The boxes between ``start`` and ``stop``: ``(type, body start, body end)``, each checked to
-    fit inside its parent."""
-    offset = start
-    while offset < stop:
-        fileobj.seek(offset)
-        header = fileobj.read(8)
-        if len(header) < 8 or offset + 8 > stop:
-            raise _BadMp4("This MP4 file is damaged: a box header is cut off (the file is truncated).")
-        size, kind = int.from_bytes(header[:4], "big"), header[4:8]
-        header_len = 8
-        if size == 1:
-            large = fileobj.read(8)
-            if len(large) < 8:
-                raise _BadMp4("This MP4 file is damaged: a box header is cut off (the file is truncated).")
-            size, header_len = int.from_bytes(large, "big"), 16
-        elif size == 0:
-            size = stop - offset  # "to the end"
-        if size < header_len or offset + size > stop:
-            raise _BadMp4(f"This MP4 file is damaged: its '{_kind(kind)}' box is truncated or malformed.")
-        yield kind, offset + header_len, offset + size
-        offset += size
-
-
-def _probe(fileobj: IO[bytes]) -> int | None:
-    fileobj.seek(0, 2)
-    end = fileobj.tell()
-    fileobj.seek(0)
-    head = fileobj.read(8)
-    if len(head) < 8 or head[4:8] != b"ftyp":
-        raise _BadMp4("This is not an MP4 file (no MP4 'ftyp' box).")
-    boxes = _boxes(fileobj, 0, end)
-    _, start, stop = next(boxes)
-    fileobj.seek(start)
-    ftyp = fileobj.read(min(stop - start, _MAX_FTYP))
-    if len(ftyp) < 8:
-        raise _BadMp4("This MP4 file is damaged: its 'ftyp' box is truncated.")
-    major = ftyp[:4]
-    brands = {major} | {ftyp[i : i + 4] for i in range(8, len(ftyp) - 3, 4)}
-    if major in _NOT_MP4_VIDEO_BRANDS or not brands & _MP4_VIDEO_BRANDS:
-        raise _BadMp4(
-            f"This is not an MP4 video: its brand is '{_kind(major)}' (a still image, audio-only or other format)."
+        info = mp4.inspect(fileobj)
+    except mp4.Mp4Error as exc:
+        raise ValidationFailed(fields={"file": [f"Not a usable MP4 video. {exc}"]}) from None
+    if info.major_brand in _NOT_MP4_VIDEO_BRANDS or not info.brands & _MP4_VIDEO_BRANDS:
+        brand = mp4.kind_name(info.major_brand)
+        raise ValidationFailed(
+            fields={
+                "file": [f"This is not an MP4 video: its brand is '{brand}' (a still image, audio or other format)."]
+            }
         )
-    for kind, start, stop in boxes:
-        if kind == b"moov":
-            return _moov(fileobj, start, stop)
-    raise _BadMp4("This MP4 file has no 'moov' box (incomplete, or not a video).")
-
-
-def _moov(fileobj: IO[bytes], start: int, stop: int) -> int | None:
-    duration, has_mvhd, has_video = None, False, False
-    for kind, body_start, body_end in _boxes(fileobj, start, stop):
-        if kind == b"mvhd":
-            duration, has_mvhd = _mvhd_duration(fileobj, body_start, body_end), True
-        elif kind == b"trak" and _handler(fileobj, body_start, body_end) == b"vide":
-            has_video = True
-    if not has_mvhd:
-        raise _BadMp4("This MP4 file is damaged: no 'mvhd' box in its 'moov'.")
-    if not has_video:
-        raise _BadMp4("This MP4 has no video track (audio only, or not a video).")
-    return duration
-
-
-def _handler(fileobj: IO[bytes], start: int, stop: int) -> bytes | None:
-    """The handler type of a ``trak`` (``trak/mdia/hdlr``): ``vide``, ``soun``, ``pict``..."""
-    for kind, mdia_start, mdia_end in _boxes(fileobj, start, stop):
-        if kind != b"mdia":
-            continue
-        for inner, body_start, body_end in _boxes(fileobj, mdia_start, mdia_end):
-            if inner == b"hdlr":
-                fileobj.seek(body_start)
-                body = fileobj.read(min(body_end - body_start, 12))
-                if len(body) < 12:
-                    raise _BadMp4("This MP4 file is damaged: a 'hdlr' box is truncated.")
-                return body[8:12]  # after version/flags and pre_defined
-    return None
-
-
-def _mvhd_duration(fileobj: IO[bytes], start: int, stop: int) -> int | None:
-    fileobj.seek(start)
-    body = fileobj.read(min(stop - start, 32))
-    version = body[0] if body else None
-    if version is None or len(body) < (32 if version == 1 else 20):
-        raise _BadMp4("This MP4 file is damaged: its 'mvhd' box is truncated.")
-    if version == 1:
-        timescale = int.from_bytes(body[20:24], "big")
-        length, unknown = int.from_bytes(body[24:32], "big"), 2**64 - 1
-    else:
-        timescale = int.from_bytes(body[12:16], "big")
-        length, unknown = int.from_bytes(body[16:20], "big"), 2**32 - 1
-    if not timescale or length == unknown:
-        return None
-    seconds = length // timescale
-    return seconds if seconds <= INT32_MAX else None
+    if not info.has_moov:
+        raise ValidationFailed(fields={"file": ["This MP4 file has no 'moov' box (incomplete, or not a video)."]})
+    if not info.has_video:
+        raise ValidationFailed(fields={"file": ["This MP4 has no video track (audio only, or not a video)."]})
+    return info.duration_seconds
 
 
 def recording_import(*, session: Session, fileobj: IO[bytes], by: User | None = None) -> Recording:

@@ -46,6 +46,19 @@ print(session.pk, AuthToken.objects.create(user=customer)[1])
 """
 
 
+def _box(kind: bytes, payload: bytes) -> bytes:
+    return (8 + len(payload)).to_bytes(4, "big") + kind + payload
+
+
+def _mp4_head(media_bytes: int) -> bytes:
+    """ftyp, a moov with one video track, and the header of an mdat of ``media_bytes``."""
+    mvhd = _box(b"mvhd", bytes(12) + (1000).to_bytes(4, "big") + (60_000).to_bytes(4, "big") + bytes(80))
+    hdlr = _box(b"hdlr", bytes(8) + b"vide" + bytes(12) + b"Video\0")
+    moov = _box(b"moov", mvhd + _box(b"trak", _box(b"mdia", hdlr)))
+    ftyp = _box(b"ftyp", b"isom" + bytes(4) + b"isomiso2avc1mp41")
+    return ftyp + moov + (8 + media_bytes).to_bytes(4, "big") + b"mdat"
+
+
 def _free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
@@ -123,7 +136,7 @@ def run(server: str) -> None:
                 f'--{boundary}\r\nContent-Disposition: form-data; name="file"; filename="v.mp4"\r\n'
                 "Content-Type: video/mp4\r\n\r\n"
             ).encode()
-            video_head = (24).to_bytes(4, "big") + b"ftypisom" + b"\0\0\0\0" + b"isommp41"
+            video_head = _mp4_head(UPLOAD_MIB * MIB)
             tail = f"\r\n--{boundary}--\r\n".encode()
             chunk = b"\0" * MIB
             size = len(head) + len(video_head) + UPLOAD_MIB * MIB + len(tail)

@@ -48,14 +48,24 @@ def _box(kind: bytes, payload: bytes) -> bytes:
     return (8 + len(payload)).to_bytes(4, "big") + kind + payload
 
 
-def mp4() -> bytes:
+def moov(*handlers: bytes) -> bytes:
+    """A ``moov`` with a 3 s ``mvhd`` and a ``trak`` per handler (``vide``, ``soun``)."""
+    mvhd = _box(b"mvhd", bytes(4) + bytes(8) + (1000).to_bytes(4, "big") + (3000).to_bytes(4, "big") + bytes(80))
+    traks = b"".join(
+        _box(b"trak", _box(b"mdia", _box(b"hdlr", bytes(4) + bytes(4) + handler + bytes(12) + b"Handler\x00")))
+        for handler in handlers
+    )
+    return _box(b"moov", mvhd + traks)
+
+
+def mp4(handlers: tuple[bytes, ...] = (b"vide", b"soun")) -> bytes:
     ftyp = _box(b"ftyp", b"isom" + (512).to_bytes(4, "big") + b"isomiso2avc1mp41")
-    return ftyp + _box(b"free", b"") + _box(b"mdat", b"\x00" * 64)
+    return ftyp + _box(b"free", b"") + moov(*handlers) + _box(b"mdat", b"\x00" * 64)
 
 
 def quicktime() -> bytes:
     ftyp = _box(b"ftyp", b"qt  " + (0x200).to_bytes(4, "big") + b"qt  ")
-    return ftyp + _box(b"wide", b"") + _box(b"mdat", b"\x00" * 64)
+    return ftyp + _box(b"wide", b"") + _box(b"mdat", b"\x00" * 64) + moov(b"vide")
 
 
 def heic() -> bytes:

@@ -60,8 +60,25 @@ def test_each_allowed_format_is_accepted_and_stored_under_a_server_name(
         ("broken.jpg", files.truncated_jpeg(), 415, "unsupported_media_type"),
         ("movie.mkv", files.matroska(), 415, "unsupported_media_type"),
         ("photo.heic", files.heic(), 415, "unsupported_media_type"),
+        ("cut.mp4", files.mp4()[:-40], 415, "unsupported_media_type"),
+        ("garbage.mp4", files.mp4()[:32] + b"\xff" * 4000, 415, "unsupported_media_type"),
+        ("song.mp4", files.mp4(handlers=(b"soun",)), 415, "unsupported_media_type"),
+        ("no-moov.mp4", files.mp4()[: files.mp4().index(b"moov") - 4], 415, "unsupported_media_type"),
+        ("cut.webm", files.webm()[:38], 415, "unsupported_media_type"),
     ],
-    ids=["text-as-png", "html-with-png-header", "elf-as-mp4", "truncated-jpeg", "matroska", "heic"],
+    ids=[
+        "text-as-png",
+        "html-with-png-header",
+        "elf-as-mp4",
+        "truncated-jpeg",
+        "matroska",
+        "heic",
+        "truncated-mp4",
+        "mp4-header-then-garbage",
+        "audio-only-mp4",
+        "mp4-without-moov",
+        "webm-without-segment",
+    ],
 )
 def test_bad_files_are_refused_and_nothing_is_stored(api, live_session, customer, name, data, status, code):
     res = send_file(api(customer), live_session, name, data, "image/png", text="caption")
