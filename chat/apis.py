@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from django.http import FileResponse, HttpResponseRedirect
+from django.http import HttpResponseRedirect
 from django.utils.dateparse import parse_datetime
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
@@ -20,6 +20,7 @@ from chat.storage import BadMediaToken, media_disposition, media_token_message_i
 from config.api.errors import NotFoundError, PermissionDeniedError, ValidationFailed
 from config.api.pagination import CursorPagination
 from config.api.parsers import JSONParser
+from config.api.ranged import file_response
 from config.api.schema import errors
 from sessions_app.selectors import session_get_for_user
 
@@ -170,8 +171,10 @@ class MediaDownloadApi(APIView):
         except FileNotFoundError:
             raise NotFoundError("Not found.")
         extension = message.media.name.rsplit(".", 1)[-1]
-        response = FileResponse(
+        response = file_response(
+            request,
             handle,
+            size=message.media.size,
             content_type=message.media_content_type,
             as_attachment=media_disposition(message.media_content_type) == "attachment",
             filename=f"{message.pk}.{extension}",

@@ -2,7 +2,6 @@ from __future__ import annotations
 
 import json
 
-from django.http import FileResponse
 from drf_spectacular.utils import OpenApiResponse, extend_schema, inline_serializer
 from rest_framework import serializers, status
 from rest_framework.generics import GenericAPIView
@@ -11,6 +10,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from config.api.errors import ApplicationError, ValidationFailed
+from config.api.ranged import file_response
 from config.api.schema import errors
 from recordings import selectors, services, tasks
 from recordings.errors import RecordingUnavailable
@@ -90,7 +90,8 @@ class RecordingFileApi(APIView):
             handle = services.recordings_storage().open(file.name, "rb")
         except FileNotFoundError:
             raise ApplicationError("The recording's file is missing.", code="not_found", status_code=404)
-        response = FileResponse(handle, content_type="video/mp4")
+        size = services.recordings_storage().size(file.name)
+        response = file_response(request, handle, size=size, content_type="video/mp4")
         response["X-Content-Type-Options"] = "nosniff"
         response["Cache-Control"] = "private, max-age=0, no-store"
         return response

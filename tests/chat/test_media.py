@@ -235,6 +235,49 @@ def test_local_media_redirects_to_a_signed_url_served_with_safe_headers(api, liv
     assert res["Content-Disposition"].startswith("inline")
 
 
+@pytest.mark.parametrize(
+    ("header", "status", "part"),
+    [
+        ("bytes=0-9", 206, slice(0, 10)),
+        ("bytes=10-", 206, slice(10, None)),
+        ("bytes=-16", 206, slice(-16, None)),
+        ("bytes=5-100000", 206, slice(5, None)),
+        ("bytes=0-1,4-5", 200, slice(None)),  # several ranges: the whole file
+        ("pages=1-2", 200, slice(None)),
+        ("bytes=9-3", 200, slice(None)),
+    ],
+)
+def test_local_media_honours_a_single_range_for_video_players(api, live_session, customer, header, status, part):
+    from django.test import Client
+
+    data = files.mp4()
+    sent = send_file(api(customer), live_session, "clip.mp4", data).json()
+    location = _media_redirect(api(customer), sent)
+
+    res = Client().get(location, HTTP_RANGE=header)
+
+    assert res.status_code == status
+    assert res["Accept-Ranges"] == "bytes"
+    assert b"".join(res.streaming_content) == data[part]
+    if status == 206:
+        first = part.start if part.start is None or part.start >= 0 else len(data) + part.start
+        assert (
+            res["Content-Range"]
+            == f"bytes {first or 0}-{len(data) - 1 if part.stop is None else part.stop - 1}/{len(data)}"
+        )
+        assert res["Content-Type"] == "video/mp4" and res["X-Content-Type-Options"] == "nosniff"
+
+
+def test_a_range_past_the_end_is_416(api, live_session, customer):
+    from django.test import Client
+
+    data = files.mp4()
+    sent = send_file(api(customer), live_session, "clip.mp4", data).json()
+    res = Client().get(_media_redirect(api(customer), sent), HTTP_RANGE=f"bytes={len(data)}-")
+    assert res.status_code == 416
+    assert res["Content-Range"] == f"bytes */{len(data)}"
+
+
 def test_local_quicktime_is_served_as_an_attachment(api, live_session, customer):
     from django.test import Client
 

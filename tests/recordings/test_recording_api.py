@@ -276,6 +276,11 @@ def test_import_recording_and_stream_it_locally(api, anon_client, coach, custome
     assert file_res["Content-Type"] == "video/mp4"
     assert file_res["X-Content-Type-Options"] == "nosniff"
     assert b"".join(file_res.streaming_content) == MINIMAL_MP4
+    # Players seek with ranges (Safari always does).
+    part = anon_client.get(body["url"].replace("http://testserver", ""), HTTP_RANGE="bytes=8-15")
+    assert part.status_code == 206
+    assert part["Content-Range"] == f"bytes 8-15/{len(MINIMAL_MP4)}"
+    assert b"".join(part.streaming_content) == MINIMAL_MP4[8:16]
 
     settings.RECORDING_URL_TTL_SECONDS = 1
     url = api(coach).get(_url(session, f"/{recording.id}/stream")).json()["url"].replace("http://testserver", "")
