@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+from datetime import UTC, timedelta
+
 from django.http import HttpResponseRedirect
 from django.utils.dateparse import parse_datetime
 from drf_spectacular.types import OpenApiTypes
@@ -41,11 +43,15 @@ class MessageCursorPagination(CursorPagination):
     ordering = ("created_at", "id")
 
     def position_is_valid(self, position: str) -> bool:
+        # Only what the API writes: an aware time between 1970 and 2999 whose offset the databases
+        # accept (PostgreSQL refuses offsets beyond 15:59; year 1 would overflow converting to UTC).
         try:
             moment = parse_datetime(position)
-        except ValueError:
+            if moment is None or moment.tzinfo is None or abs(moment.utcoffset()) >= timedelta(hours=16):
+                return False
+            return 1970 <= moment.astimezone(UTC).year <= 2999
+        except (ValueError, OverflowError):
             return False
-        return moment is not None and moment.tzinfo is not None
 
     def get_ordering(self, request, queryset, view):
         if request.query_params.get("order") == "newest":

@@ -53,6 +53,11 @@ class SessionConsumer(AsyncJsonWebsocketConsumer):
         if self.group:
             await self.channel_layer.group_discard(self.group, self.channel_name)
 
+    async def receive(self, text_data=None, bytes_data=None, **kwargs) -> None:
+        if text_data is None:
+            return  # binary frames mean nothing here: ignored, like any other unknown input
+        await super().receive(text_data=text_data, **kwargs)
+
     async def receive_json(self, content, **kwargs) -> None:
         if isinstance(content, dict) and content.get("type") == "ping" and await self._still_allowed():
             await self.send_json({"type": "pong"})

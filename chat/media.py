@@ -1,9 +1,9 @@
 """What an uploaded file really is, decided from its bytes (never its name or the client's type).
 
 ``prepare_upload`` sniffs the magic bytes, enforces the size limit of the kind, makes images prove
-themselves by decoding them completely with Pillow, and removes location metadata (EXIF GPS, XMP):
-JPEGs lose their APP1 segments without being re-encoded; other formats are re-encoded when they
-carry any. Nothing here touches the storage.
+themselves by decoding what is kept with Pillow, and re-encodes every image from its pixels, so
+location data (EXIF GPS, XMP, text chunks, trailing data) cannot survive; videos must be
+well-formed containers. Nothing here touches the storage.
 """
 
 from __future__ import annotations
@@ -28,6 +28,7 @@ MAX_FRAMES = 2000
 # Every frame of an animation is composited on the whole canvas: the cost is canvas x frames,
 # so a few kilobytes of GIF could otherwise keep a worker busy for minutes.
 MAX_ANIMATION_PIXELS = 250_000_000
+MAX_JPEG_SEGMENTS = 1000
 
 # MP4 family brands that mean video. Image brands of the same box format (HEIC, AVIF) are not videos.
 MP4_BRANDS = {
@@ -161,7 +162,11 @@ def upload_limit() -> int:
 
 
 def _decode_image(fileobj, media_type: MediaType) -> Image.Image:
-    """Open, verify and fully decode every frame; any failure means it is not a usable image."""
+    """Open, verify and fully decode what is kept; any failure means it is not a usable image.
+
+    A JPEG keeps only its first picture (a multi-picture MPO lists others, each of its own size, and
+    they are dropped), so only that one is decoded. Animations are bounded by canvas x frames before
+    anything is decoded."""
     with warnings.catch_warnings():
         warnings.simplefilter("error", Image.DecompressionBombWarning)
         try:
@@ -170,15 +175,18 @@ def _decode_image(fileobj, media_type: MediaType) -> Image.Image:
                 width, height = probe.size
                 if width * height > MAX_IMAGE_PIXELS:
                     raise ValueError("too many pixels")  # a decompression bomb is refused, not decoded
-                frames = getattr(probe, "n_frames", 1)  # read from the frame headers, nothing decoded
+                frames = 1 if media_type is JPEG else getattr(probe, "n_frames", 1)  # headers only
                 if frames > MAX_FRAMES or width * height * frames > MAX_ANIMATION_PIXELS:
                     raise ValueError("too many frames for the canvas")
-                probe.verify()
+                if media_type is not JPEG:
+                    probe.verify()
             fileobj.seek(0)
             image = Image.open(fileobj, formats=[media_type.pillow_format])
             for index, frame in enumerate(ImageSequence.Iterator(image)):
                 if index >= frames:
-                    raise ValueError("more frames than announced")
+                    break
+                if frame.size != (width, height):
+                    raise ValueError("a frame of another size than the canvas")
                 frame.load()
             image.seek(0)
             return image
@@ -190,96 +198,63 @@ def _decode_image(fileobj, media_type: MediaType) -> Image.Image:
             )
 
 
-def _has_location(image: Image.Image) -> bool:
-    if GPS_IFD in image.getexif():
-        return True
-    xmp = image.info.get("xmp") or image.info.get("XML:com.adobe.xmp") or b""
-    if isinstance(xmp, str):
-        xmp = xmp.encode("utf-8", "replace")
-    return b"GPS" in xmp
-
-
 def _clean_exif(image: Image.Image) -> bytes:
-    """The image's EXIF without its GPS IFD, as the payload of a JPEG APP1 segment."""
+    """The image's EXIF without its GPS IFD (empty when nothing else is left)."""
     exif = image.getexif()
     if GPS_IFD in exif:
         del exif[GPS_IFD]
     if not len(exif):
         return b""
-    block = exif.tobytes()
-    return block if block.startswith(b"Exif") else b"Exif\x00\x00" + block
+    return exif.tobytes()
 
 
-def _jpeg_segments(data: bytes) -> tuple[list[bytes], bytes]:
-    """Split a JPEG into its header segments (SOI excluded) and the rest from the start of scan."""
-    segments: list[bytes] = []
-    pos = 2
-    while pos + 4 <= len(data):
+def _jpeg_header_segments_within_limit(data: bytes) -> bool:
+    """At most MAX_JPEG_SEGMENTS marker segments before the first scan: Pillow parses every one in
+    Python, so a file of millions of empty segments would cost seconds before it is refused."""
+    pos, count = 2, 0
+    while pos + 4 <= len(data) and count <= MAX_JPEG_SEGMENTS:
         if data[pos] != 0xFF:
-            raise ValueError("not a marker")
+            return True  # not ours to judge: Pillow decides
         marker = data[pos + 1]
-        if marker == 0xFF:  # fill byte
+        if marker == 0xFF:
             pos += 1
             continue
-        if marker in (0xDA, 0xD9):  # start of scan, end of image: the rest is kept as it is
-            break
+        if marker in (0xDA, 0xD9):
+            return True
+        count += 1
         if 0xD0 <= marker <= 0xD7 or marker == 0x01:
-            segments.append(data[pos : pos + 2])
             pos += 2
             continue
-        length = int.from_bytes(data[pos + 2 : pos + 4], "big")
-        if length < 2 or pos + 2 + length > len(data):
-            raise ValueError("bad segment length")
-        segments.append(data[pos : pos + 2 + length])
-        pos += 2 + length
-    return segments, data[pos:]
+        pos += 2 + int.from_bytes(data[pos + 2 : pos + 4], "big")
+    return count <= MAX_JPEG_SEGMENTS
 
 
-def _jpeg_without_location(data: bytes, image: Image.Image) -> bytes:
-    """Drop every APP1 segment (EXIF and XMP, wherever and however often they appear) and put back
-    one EXIF block without GPS. The compressed image is untouched: no re-encoding, no loss."""
-    segments, rest = _jpeg_segments(data)
-    kept = [segment for segment in segments if segment[1] != 0xE1]
-    exif = _clean_exif(image)
-    if exif and len(exif) + 2 <= 0xFFFF:
-        at = 1 if kept and kept[0][1] == 0xE0 else 0  # after a JFIF APP0, as the standard wants
-        kept.insert(at, b"\xff\xe1" + (len(exif) + 2).to_bytes(2, "big") + exif)
-    return data[:2] + b"".join(kept) + rest
-
-
-def _without_location(image: Image.Image, media_type: MediaType) -> bytes:
-    """Re-encode without the GPS IFD and XMP; other EXIF (orientation) and the ICC profile are kept.
-
-    A multi-picture JPEG (MPO: many phone cameras) keeps only its first picture, as a plain JPEG:
-    the others carry EXIF blocks of their own."""
-    options: dict = {"format": media_type.pillow_format, "exif": _clean_exif(image)}
+def _reencode(image: Image.Image, media_type: MediaType) -> bytes:
+    """The picture again, from its pixels, with its ICC profile and its EXIF minus GPS: nothing else
+    of the upload (XMP, text chunks, other segments, trailing data, further MPO pictures) survives.
+    JPEGs keep their own quantisation tables and subsampling, so there is no visible loss; PNG and
+    GIF are lossless; animations keep their frames and timing."""
+    options: dict = {"format": media_type.pillow_format}
+    if exif := _clean_exif(image):
+        options["exif"] = exif
     if icc := image.info.get("icc_profile"):
         options["icc_profile"] = icc
+    image.seek(0)
     if media_type is JPEG:
-        image.seek(0)
-        # The picture's own quantisation and subsampling: no visible loss. ("keep" would refuse an MPO.)
         options.update(qtables=image.quantization, subsampling=JpegImagePlugin.get_sampling(image))
+        if image.info.get("progressive") or image.info.get("progression"):
+            options["progressive"] = True
     else:
         if media_type is WEBP:
-            options.update(quality=95)
+            options.update(lossless=bool(image.info.get("lossless")), quality=95)
         if getattr(image, "n_frames", 1) > 1:
             options["save_all"] = True
+        for key in ("duration", "loop", "transparency", "disposal"):
+            if key in image.info:
+                options[key] = image.info[key]
     out = io.BytesIO()
     image.save(out, **options)
     return out.getvalue()
-
-
-def _strip_location(data: bytes, image: Image.Image, media_type: MediaType) -> bytes:
-    try:
-        if media_type is JPEG:
-            if getattr(image, "n_frames", 1) > 1:
-                return _without_location(image, media_type)
-            return _jpeg_without_location(data, image)
-        if _has_location(image):
-            return _without_location(image, media_type)
-        return data
-    except Exception:  # Pillow or our segment walk could not rewrite it: refuse, never store GPS
-        raise UnsupportedMediaType(f"The {media_type.pillow_format} image could not be cleaned of its metadata.")
 
 
 def _check_video(fileobj, media_type: MediaType) -> None:
@@ -330,9 +305,13 @@ def prepare_upload(uploaded) -> PreparedMedia:
     # Images are at most CHAT_IMAGE_MAX_BYTES: decode them from memory, where Pillow may close
     # and reopen its file object freely.
     data = uploaded.read()
+    if media_type is JPEG and not _jpeg_header_segments_within_limit(data):
+        raise UnsupportedMediaType("The JPEG has too many metadata segments.")
     image = _decode_image(io.BytesIO(data), media_type)
     try:
-        data = _strip_location(data, image, media_type)
+        data = _reencode(image, media_type)
+    except Exception:  # Pillow could not write it back: refuse rather than store the original
+        raise UnsupportedMediaType(f"The {media_type.pillow_format} image could not be re-encoded.") from None
     finally:
         image.close()
     return PreparedMedia(type=media_type, content=ContentFile(data), size=len(data))

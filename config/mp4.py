@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from typing import IO
 
 INT32_MAX = 2**31 - 1
+MAX_BOXES = 100_000
 _MAX_FTYP = 4096
 
 
@@ -35,9 +36,13 @@ def kind_name(kind: bytes) -> str:
 
 def _boxes(fileobj: IO[bytes], start: int, stop: int):
     """The boxes between ``start`` and ``stop``: ``(type, body start, body end)``, each checked to
-    fit inside its parent."""
-    offset = start
+    fit inside its parent. At most MAX_BOXES of them: real files have a handful at each level, and
+    millions of 8-byte boxes would otherwise cost seconds to walk."""
+    offset, count = start, 0
     while offset < stop:
+        count += 1
+        if count > MAX_BOXES:
+            raise Mp4Error(f"The file has more than {MAX_BOXES} boxes at one level; it is not a usable video.")
         fileobj.seek(offset)
         header = fileobj.read(8)
         if len(header) < 8 or offset + 8 > stop:

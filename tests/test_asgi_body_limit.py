@@ -14,7 +14,9 @@ from config.asgi import application
 pytestmark = pytest.mark.django_db(transaction=True)
 
 
-async def _call(path: str, chunks: list[bytes], headers: list[tuple[bytes, bytes]]) -> tuple[int, bytes, int]:
+async def _call(
+    path: str, chunks: list[bytes], headers: list[tuple[bytes, bytes]], root_path: str = ""
+) -> tuple[int, bytes, int]:
     """Send one request; returns (status, body, how many chunks the application asked for)."""
     scope = {
         "type": "http",
@@ -22,8 +24,9 @@ async def _call(path: str, chunks: list[bytes], headers: list[tuple[bytes, bytes
         "http_version": "1.1",
         "method": "POST",
         "scheme": "http",
-        "path": path,
-        "raw_path": path.encode(),
+        "path": root_path + path,
+        "raw_path": (root_path + path).encode(),
+        "root_path": root_path,
         "query_string": b"",
         "headers": [(b"host", b"testserver"), *headers],
         "client": ("127.0.0.1", 5000),
@@ -87,3 +90,16 @@ def test_bodies_within_the_limit_reach_the_api():
     )
     assert status == 401
     assert json.loads(body)["error"]["code"] == "invalid_credentials"
+
+
+def test_the_upload_limit_applies_under_a_path_prefix_too(settings):
+    settings.DATA_UPLOAD_MAX_MEMORY_SIZE = 1000
+    size = str(3 * 1024 * 1024).encode()  # over the limit of other paths, within the chat's
+    status, body, asked = async_to_sync(_call)(
+        _messages_path(),
+        [b"x" * 10],
+        [(b"content-type", b"multipart/form-data; boundary=z"), (b"content-length", size)],
+        root_path="/coach",
+    )
+    assert status != 413  # the chat path is recognised behind the prefix: the body is read
+    assert asked >= 1

@@ -39,7 +39,11 @@ class BodyLimitMiddleware:
     async def __call__(self, scope, receive, send):
         if scope["type"] != "http":
             return await self.app(scope, receive, send)
-        limit = body_limit_for(scope.get("path", ""))
+        path = scope.get("path", "")
+        root = scope.get("root_path", "")
+        if root and path.startswith(root):  # mounted under a prefix (uvicorn --root-path)
+            path = path[len(root) :]
+        limit = body_limit_for(path)
         length = dict(scope.get("headers") or []).get(b"content-length")
         if length is not None:
             try:

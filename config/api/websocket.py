@@ -43,10 +43,11 @@ def _user_for_token(token: str):
 
 @database_sync_to_async
 def token_still_valid(auth_token) -> bool:
-    """Whether the token a socket connected with is still neither revoked (logout) nor expired."""
+    """Whether the token a socket connected with is still neither revoked (logout) nor expired, and
+    its user still active."""
     if auth_token is None:
         return False
-    qs = AuthToken.objects.filter(pk=auth_token.pk)
+    qs = AuthToken.objects.filter(pk=auth_token.pk, user__is_active=True)  # as the REST API checks it
     if auth_token.expiry is not None:
         qs = qs.filter(expiry__gt=timezone.now())
     return qs.exists()

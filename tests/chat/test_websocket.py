@@ -161,6 +161,36 @@ def test_an_open_socket_is_closed_once_its_token_is_revoked_or_expired(api, live
     async_to_sync(scenario)()
 
 
+def test_an_open_socket_of_a_deactivated_user_is_closed(api, live_session, coach, customer):
+    token = token_for(coach)
+    client = api(customer)
+
+    async def scenario():
+        comm = communicator(live_session.id, token)
+        assert (await comm.connect())[0]
+        await sync_to_async(type(coach).objects.filter(pk=coach.pk).update)(is_active=False)
+        res = await sync_to_async(client.post)(messages_url(live_session), {"text": "after"}, format="json")
+        assert res.status_code == 201
+        assert await comm.receive_output(timeout=5) == {"type": "websocket.close", "code": 4401}
+        await comm.disconnect()
+
+    async_to_sync(scenario)()
+
+
+def test_binary_frames_are_ignored_and_the_socket_stays_open(live_session, customer):
+    token = token_for(customer)
+
+    async def scenario():
+        comm = communicator(live_session.id, token)
+        assert (await comm.connect())[0]
+        await comm.send_to(bytes_data=b"\x00\x01binary")
+        await comm.send_json_to({"type": "ping"})
+        assert await comm.receive_json_from(timeout=5) == {"type": "pong"}
+        await comm.disconnect()
+
+    async_to_sync(scenario)()
+
+
 def test_events_of_other_sessions_are_not_delivered(api, other_coach, customer, outsider, live_session):
     other = make_session(other_coach, outsider)
     token = token_for(customer)
