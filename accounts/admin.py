@@ -40,8 +40,9 @@ class CoachProfileForm(forms.ModelForm):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         if "user" in self.fields:  # only coach accounts can hold a coach profile
-            free = Q(coach_profile__isnull=True) | Q(pk=self.instance.user_id)
-            self.fields["user"].queryset = User.objects.filter(free, role=User.Role.COACH)
+            # A coach account without a profile; or the profile's own user, whatever staff made its role.
+            free = Q(role=User.Role.COACH, coach_profile__isnull=True) | Q(pk=self.instance.user_id)
+            self.fields["user"].queryset = User.objects.filter(free)
 
     def clean(self):
         cleaned = super().clean()
@@ -76,7 +77,7 @@ class CoachProfileAdmin(admin.ModelAdmin):
     ]
     actions = ["verify"]
 
-    @admin.action(description="Verify the selected coaches")
+    @admin.action(description="Verify the selected coaches", permissions=["change"])
     def verify(self, request, queryset):
         count = 0
         for profile in queryset.select_related("user"):

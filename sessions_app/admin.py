@@ -110,7 +110,7 @@ class SessionAdmin(admin.ModelAdmin):
         for line in refused:
             self.message_user(request, line, messages.WARNING)
 
-    @admin.action(description="Cancel the selected sessions (not started only)")
+    @admin.action(description="Cancel the selected sessions (not started only)", permissions=["change"])
     def cancel_sessions(self, request, queryset):
         self._each(
             request,
@@ -119,7 +119,7 @@ class SessionAdmin(admin.ModelAdmin):
             "cancelled",
         )
 
-    @admin.action(description="Complete the selected sessions (in progress only)")
+    @admin.action(description="Complete the selected sessions (in progress only)", permissions=["change"])
     def complete_sessions(self, request, queryset):
         self._each(
             request,
@@ -156,7 +156,12 @@ class AppointmentAdmin(admin.ModelAdmin):
 
     actions = ["delete_free_slots"]
 
-    @admin.action(description="Delete the selected slots (free ones only)")
+    def has_withdraw_permission(self, request) -> bool:
+        # The model's delete permission, although the admin's own delete is off (the action checks bookings).
+        opts = self.opts
+        return request.user.has_perm(f"{opts.app_label}.delete_{opts.model_name}")
+
+    @admin.action(description="Delete the selected slots (free ones only)", permissions=["withdraw"])
     def delete_free_slots(self, request, queryset):
         done = 0
         for appointment in queryset.select_related("coach"):

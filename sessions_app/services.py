@@ -69,11 +69,15 @@ def _send_after_commit(*sigs: signals.Signal, session_id, actor: User | None = N
     transaction.on_commit(send)
 
 
-def _transition(*, session: Session, allowed: tuple[str, ...], to: str, **fields) -> Session:
-    """Move ``session`` to ``to`` if, in the database, it is still in one of ``allowed``."""
-    updated = Session.objects.filter(pk=session.pk, status__in=allowed).update(
-        status=to, updated_at=timezone.now(), **fields
-    )
+def _transition(
+    *, session: Session, allowed: tuple[str, ...], to: str, condition: Q | None = None, **fields
+) -> Session:
+    """Move ``session`` to ``to`` if, in the database, it is still in one of ``allowed`` (and still
+    meets ``condition``, for moves decided on an earlier read, such as the periodic job's)."""
+    qs = Session.objects.filter(pk=session.pk, status__in=allowed)
+    if condition is not None:
+        qs = qs.filter(condition)
+    updated = qs.update(status=to, updated_at=timezone.now(), **fields)
     if updated != 1:
         current = Session.objects.filter(pk=session.pk).values_list("status", flat=True).first()
         raise InvalidState(f"The session is {current}; this needs {' or '.join(allowed)}.")
@@ -239,7 +243,13 @@ def session_book_scheduled(
     _check_customer(customer)
     appointment = (
         Appointment.objects.select_related("coach__coach_profile")
-        .filter(pk=appointment_id, is_instant=False, coach__coach_profile__is_verified=True, coach__is_active=True)
+        .filter(
+            pk=appointment_id,
+            is_instant=False,
+            coach__coach_profile__is_verified=True,
+            coach__is_active=True,
+            coach__role=User.Role.COACH,  # staff may have taken the role away: then the coach is gone
+        )
         .first()
     )
     if appointment is None:
@@ -278,7 +288,11 @@ def session_book_instant(
 ) -> Session:
     now = _now(now)
     _check_customer(customer)
-    profile = CoachProfile.objects.select_related("user").filter(pk=coach_id, user__is_active=True).first()
+    profile = (
+        CoachProfile.objects.select_related("user")
+        .filter(pk=coach_id, user__is_active=True, user__role=User.Role.COACH)
+        .first()
+    )
     if profile is None:
         raise ValidationFailed(fields={"coach_id": ["No such coach."]})
     if not profile.is_verified:
@@ -441,8 +455,11 @@ def idempotent(*, user: User, key: str, fingerprint: str, perform: Callable[[], 
 # --- lifecycle -------------------------------------------------------------------------------------
 
 
-def session_cancel(*, session: Session, by: User | None, reason: str = "", now: datetime | None = None) -> Session:
-    """Cancel a session that has not started. ``by=None`` is the system (no-shows)."""
+def session_cancel(
+    *, session: Session, by: User | None, reason: str = "", now: datetime | None = None, condition: Q | None = None
+) -> Session:
+    """Cancel a session that has not started. ``by=None`` is the system (no-shows); ``condition`` is
+    what must still hold under the lock (the no-show rule, for the periodic job)."""
     with transaction.atomic():
         session = _lock(session)
         now = _now(now)
@@ -450,6 +467,7 @@ def session_cancel(*, session: Session, by: User | None, reason: str = "", now: 
             session=session,
             allowed=(Status.PENDING,),
             to=Status.CANCELLED,
+            condition=condition,
             cancelled_at=now,
             cancelled_by=by,
             cancel_reason=reason[:500],
@@ -558,13 +576,14 @@ def session_complete(
     reason: str = "",
     allowed: tuple[str, ...] = Session.ACTIVE_STATUSES,
     now: datetime | None = None,
+    condition: Q | None = None,
 ) -> Session:
     """Complete the session. The end time is read after the row lock is held: a chat message or log
     that held the lock first is then always earlier than ``ended_at``, never "after the end"."""
     with transaction.atomic():
         session = _lock(session)
         now = _now(now)
-        session = _transition(session=session, allowed=allowed, to=Status.COMPLETED, ended_at=now)
+        session = _transition(session=session, allowed=allowed, to=Status.COMPLETED, condition=condition, ended_at=now)
         _log(session=session, action=Action.COMPLETED, actor=actor, text=reason, at=now)
         _send_after_commit(signals.session_completed, signals.session_updated, session_id=session.pk, actor=actor)
     return session
@@ -582,26 +601,28 @@ def sessions_close_stale(*, now: datetime | None = None) -> StaleResult:
     now = _now(now)
     result = StaleResult()
     grace = timedelta(minutes=settings.SESSION_GRACE_MINUTES)
-    overdue = Session.objects.filter(status__in=Session.ACTIVE_STATUSES, scheduled_end__lte=now - grace)
-    unanswered = Session.objects.filter(
+    # Each rule is a condition, applied twice: to select, and again under the row lock, so a session
+    # a participant changed in between (an end request declined, a slot moved) is left alone.
+    overdue = Q(status__in=Session.ACTIVE_STATUSES, scheduled_end__lte=now - grace)
+    unanswered = Q(
         status=Status.END_REQUEST_PENDING,
         end_requested_at__lte=now - timedelta(minutes=settings.END_REQUEST_TIMEOUT_MINUTES),
     )
-    no_show = Session.objects.filter(status=Status.PENDING).filter(
+    no_show = Q(status=Status.PENDING) & (
         Q(type=Session.Type.SCHEDULED, scheduled_end__lte=now)
         | Q(type=Session.Type.INSTANT, created_at__lte=now - timedelta(minutes=settings.INSTANT_JOIN_WINDOW_MINUTES))
         | Q(type=Session.Type.INSTANT, scheduled_end__lte=now)
     )
-    for qs, reason in ((overdue, "The session's time is over."), (unanswered, "Nobody answered the request to end.")):
-        for session in qs.order_by("scheduled_end").iterator(chunk_size=500):
+    for rule, reason in ((overdue, "The session's time is over."), (unanswered, "Nobody answered the request to end.")):
+        for session in Session.objects.filter(rule).order_by("scheduled_end").iterator(chunk_size=500):
             try:
-                session_complete(session=session, reason=reason, now=now)
+                session_complete(session=session, reason=reason, now=now, condition=rule)
                 result.completed += 1
             except InvalidState:
                 continue
-    for session in no_show.order_by("scheduled_end").iterator(chunk_size=500):
+    for session in Session.objects.filter(no_show).order_by("scheduled_end").iterator(chunk_size=500):
         try:
-            session_cancel(session=session, by=None, reason=NO_SHOW, now=now)
+            session_cancel(session=session, by=None, reason=NO_SHOW, now=now, condition=no_show)
             result.cancelled += 1
         except InvalidState:
             continue

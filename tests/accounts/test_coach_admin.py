@@ -117,3 +117,28 @@ def test_staff_cannot_put_an_unverified_coach_online(admin_client):
     assert "availability" in res.context["adminform"].form.errors
     profile.refresh_from_db()
     assert profile.availability == "OFFLINE"
+
+
+def test_a_coach_whose_role_staff_took_away_cannot_be_booked_and_stays_editable(admin_client):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from tests.factories import AppointmentFactory
+
+    coach = CoachFactory()
+    slot = AppointmentFactory(coach=coach, start=timezone.now() + timedelta(days=1))
+    User.objects.filter(pk=coach.pk).update(role=User.Role.CUSTOMER)
+    client = client_for(CustomerFactory())
+
+    instant = client.post(
+        "/api/v1/sessions", {"type": "INSTANT", "coach_id": str(coach.pk), "duration_minutes": 30}, format="json"
+    )
+    scheduled = client.post("/api/v1/sessions", {"type": "SCHEDULED", "appointment_id": str(slot.pk)}, format="json")
+    assert (instant.status_code, scheduled.status_code) == (400, 400)
+
+    profile = CoachProfile.objects.get(user=coach)
+    res = admin_client.post(
+        f"/admin/accounts/coachprofile/{profile.pk}/change/", _profile_form(profile, availability="OFFLINE")
+    )
+    assert res.status_code == 302
