@@ -247,16 +247,13 @@ class SessionStatusApi(APIView):
     def get(self, request, session_id):
         session = selectors.session_get_for_user(user=request.user, session_id=session_id)
         timing = session_timing(session, timezone.now())
-        return Response(
-            {
-                "status": session.status,
-                "elapsed_seconds": timing["elapsed_seconds"],
-                "remaining_seconds": timing["remaining_seconds"],
-                "duration_seconds": timing["duration_seconds"],
-                "end_requested_by": session.end_requested_by_id,
-                "scheduled_end": session.scheduled_end,
-            }
-        )
+        status = {
+            "status": session.status,
+            **timing,
+            "end_requested_by": session.end_requested_by_id,
+            "scheduled_end": session.scheduled_end,
+        }
+        return Response(SessionStatusSerializer(status).data)
 
 
 class SessionCancelApi(APIView):

@@ -152,10 +152,12 @@ class CancelSerializer(serializers.Serializer):
 
 
 class SessionStatusSerializer(serializers.Serializer):
-    status = serializers.CharField()
+    status = serializers.ChoiceField(choices=Session.Status.choices)
     elapsed_seconds = serializers.IntegerField()
     remaining_seconds = serializers.IntegerField()
+    duration_seconds = serializers.IntegerField()
     end_requested_by = serializers.UUIDField(allow_null=True)
+    scheduled_end = serializers.DateTimeField()
 
 
 def session_timing(session: Session, now) -> dict:

@@ -96,8 +96,10 @@ def test_seed_demo_twice_adds_nothing_the_second_time(django_capture_on_commit_c
     with django_capture_on_commit_callbacks(execute=True):  # the ratings' moderation runs after commit
         call_command("seed_demo", stdout=StringIO())
     counts = (User.objects.count(), Session.objects.count(), SessionLog.objects.count())
+    CoachProfile.objects.filter(user__email="ben.coach@example.com").update(bio="Changed by staff.")
     out = StringIO()
     call_command("seed_demo", stdout=out)
+    assert CoachProfile.objects.get(user__email="ben.coach@example.com").bio == "Changed by staff."
     assert (User.objects.count(), Session.objects.count(), SessionLog.objects.count()) == counts
     assert "anna.coach@example.com" in out.getvalue()
     statuses = set(Session.objects.values_list("status", flat=True))

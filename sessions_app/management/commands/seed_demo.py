@@ -38,13 +38,15 @@ CUSTOMERS = [
 STAFF = ("admin@example.com", "Ada", "Admin")
 
 
-def _user(email: str, first: str, last: str, role: str, **extra) -> User:
+def _user(email: str, first: str, last: str, role: str, **extra) -> tuple[User, bool]:
+    """The demo account, and whether this run created it."""
     user = User.objects.filter(email=email).first()
-    if user is None:
-        user = User.objects.create_user(
-            email=email, password=PASSWORD, first_name=first, last_name=last, role=role, **extra
-        )
-    return user
+    if user is not None:
+        return user, False
+    user = User.objects.create_user(
+        email=email, password=PASSWORD, first_name=first, last_name=last, role=role, **extra
+    )
+    return user, True
 
 
 class Command(BaseCommand):
@@ -53,11 +55,14 @@ class Command(BaseCommand):
     @transaction.atomic
     def handle(self, *args, **options):
         now = timezone.now()
-        staff = _user(*STAFF, role=User.Role.STAFF, is_staff=True, is_superuser=True)
+        staff, _ = _user(*STAFF, role=User.Role.STAFF, is_staff=True, is_superuser=True)
 
         coaches = []
         for email, first, last, rate, currency, categories, languages, online, verified in COACHES:
-            coach = _user(email, first, last, User.Role.COACH)
+            coach, created = _user(email, first, last, User.Role.COACH)
+            coaches.append(coach)
+            if not created:
+                continue  # a second run leaves what staff or the coach changed since as it is
             CoachProfile.objects.update_or_create(
                 user=coach,
                 defaults={
@@ -71,8 +76,7 @@ class Command(BaseCommand):
             )
             if verified:
                 coach_verify(coach=coach, verified_by=staff)
-            coaches.append(coach)
-        customers = [_user(email, first, last, User.Role.CUSTOMER) for email, first, last in CUSTOMERS]
+        customers = [_user(email, first, last, User.Role.CUSTOMER)[0] for email, first, last in CUSTOMERS]
         anna, ben, _cara = coaches
         dan, eve = customers
 
