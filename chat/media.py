@@ -30,27 +30,6 @@ MAX_FRAMES = 2000
 MAX_ANIMATION_PIXELS = 250_000_000
 MAX_JPEG_SEGMENTS = 1000
 
-# MP4 family brands that mean video. Image brands of the same box format (HEIC, AVIF) are not videos.
-MP4_BRANDS = {
-    b"isom",
-    b"iso2",
-    b"iso3",
-    b"iso4",
-    b"iso5",
-    b"iso6",
-    b"mp41",
-    b"mp42",
-    b"avc1",
-    b"M4V ",
-    b"M4VH",
-    b"M4VP",
-    b"dash",
-    b"msnv",
-    b"f4v ",
-    b"mmp4",
-}
-STILL_IMAGE_BRANDS = {b"heic", b"heix", b"heim", b"heis", b"hevc", b"hevx", b"mif1", b"msf1", b"avif", b"avis"}
-
 
 @dataclass(frozen=True)
 class MediaType:
@@ -126,11 +105,11 @@ def _ftyp_type(head: bytes) -> MediaType | None:
     major = head[8:12]
     compatible = [head[i : i + 4] for i in range(16, min(box_size, len(head)) - 3, 4)]
     brands = {major, *compatible}
-    if major == b"qt  ":
+    if major == mp4.QUICKTIME_BRAND:
         return QUICKTIME
-    if brands & STILL_IMAGE_BRANDS:
+    if brands & mp4.NOT_VIDEO_BRANDS:  # HEIC, AVIF, M4A...: the same boxes, but not a video
         return None
-    if brands & MP4_BRANDS:
+    if brands & mp4.VIDEO_BRANDS:
         return MP4
     return None
 

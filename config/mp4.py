@@ -2,8 +2,8 @@
 
 ``inspect`` walks the box structure (every box must fit inside its parent and the file), reads the
 brands of ``ftyp``, the duration of ``moov/mvhd`` and whether a ``trak`` has a video handler. Only
-box headers and a few small bodies are read, so it is cheap on a 100 MiB video. What to accept is
-the caller's policy: chat videos and imported recordings use it differently.
+box headers and a few small bodies are read, so it is cheap on a 100 MiB video. The brand families
+live here once; what to accept is the caller's policy (chat takes QuickTime, recordings do not).
 """
 
 from __future__ import annotations
@@ -13,6 +13,21 @@ from typing import IO
 
 INT32_MAX = 2**31 - 1
 MAX_BOXES = 100_000
+
+QUICKTIME_BRAND = b"qt  "
+# ftyp brands of MP4 video: ISO base media, MPEG-4, AVC, Apple M4V, DASH/CMAF, Flash, Sony, phones.
+VIDEO_BRANDS = frozenset({
+    b"isom", b"iso2", b"iso3", b"iso4", b"iso5", b"iso6", b"iso7", b"iso8", b"iso9",
+    b"mp41", b"mp42", b"avc1", b"M4V ", b"M4VH", b"M4VP", b"dash", b"cmfc", b"msdh", b"msix",
+    b"f4v ", b"XAVC", b"MSNV", b"msnv", b"mmp4",
+})  # fmt: skip
+# The same container holding something else: a still image (HEIF/HEIC, AVIF), audio only (M4A,
+# audiobooks) or a camera's raw photo.
+NOT_VIDEO_BRANDS = frozenset({
+    b"heic", b"heix", b"heim", b"heis", b"hevc", b"hevx", b"hevm", b"hevs", b"mif1", b"mif2",
+    b"msf1", b"miaf", b"avif", b"avis", b"avio", b"jpeg", b"M4A ", b"M4B ", b"M4P ", b"F4A ",
+    b"F4B ", b"crx ",
+})  # fmt: skip
 _MAX_FTYP = 4096
 
 

@@ -848,20 +848,6 @@ def recording_extend_retention(*, recording: Recording, days: int = 30, now: dat
 
 # --- imports -------------------------------------------------------------------------------------
 
-# ftyp brands of MP4 video (ISO base media, MPEG-4, AVC, Apple M4V, DASH/CMAF). QuickTime ('qt  ')
-# stays refused: the file is served as video/mp4.
-_MP4_VIDEO_BRANDS = {
-    b"isom", b"iso2", b"iso3", b"iso4", b"iso5", b"iso6", b"iso7", b"iso8", b"iso9",
-    b"mp41", b"mp42", b"avc1", b"M4V ", b"M4VH", b"M4VP", b"dash", b"cmfc", b"msdh", b"msix",
-    b"f4v ", b"XAVC", b"MSNV",
-}  # fmt: skip
-# Same container, but a still image (HEIF/HEIC, AVIF), audio only (M4A, audiobooks) or QuickTime.
-_NOT_MP4_VIDEO_BRANDS = {
-    b"heic", b"heix", b"heim", b"heis", b"hevc", b"hevx", b"hevm", b"hevs", b"mif1", b"mif2",
-    b"msf1", b"miaf", b"avif", b"avis", b"avio", b"jpeg", b"M4A ", b"M4B ", b"M4P ", b"F4A ",
-    b"F4B ", b"qt  ", b"crx ",
-}  # fmt: skip
-
 
 def mp4_probe(fileobj: IO[bytes]) -> int | None:
     """Check ``fileobj`` is an MP4 video: well-formed boxes (``config/mp4.py``), an MP4 video brand
@@ -872,7 +858,8 @@ def mp4_probe(fileobj: IO[bytes]) -> int | None:
         info = mp4.inspect(fileobj)
     except mp4.Mp4Error as exc:
         raise ValidationFailed(fields={"file": [f"Not a usable MP4 video. {exc}"]}) from None
-    if info.major_brand in _NOT_MP4_VIDEO_BRANDS or not info.brands & _MP4_VIDEO_BRANDS:
+    # QuickTime stays refused: recordings are served as video/mp4.
+    if info.major_brand in (*mp4.NOT_VIDEO_BRANDS, mp4.QUICKTIME_BRAND) or not info.brands & mp4.VIDEO_BRANDS:
         brand = mp4.kind_name(info.major_brand)
         raise ValidationFailed(
             fields={
