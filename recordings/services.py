@@ -27,7 +27,7 @@ from django.utils import timezone
 from accounts.models import User
 from config import mp4
 from config.api.errors import PermissionDeniedError, ValidationFailed
-from recordings import agora
+from integrations.agora import cloud_recording as agora
 from recordings.errors import (
     AlreadyRecording,
     InvalidRecordingState,
@@ -36,7 +36,7 @@ from recordings.errors import (
     RecordingUnavailable,
 )
 from recordings.models import Recording, RecordingFile, WebhookEvent
-from sessions_app import video
+from integrations.agora import rtc as video
 from sessions_app.errors import InvalidState
 from sessions_app.models import Session, SessionLog
 

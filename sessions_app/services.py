@@ -23,7 +23,8 @@ from django.utils import timezone
 
 from accounts.models import CoachProfile, User
 from config.api.errors import NotFoundError, PermissionDeniedError, ValidationFailed
-from sessions_app import signals, video
+from integrations.agora import rtc as video
+from sessions_app import signals
 from sessions_app.errors import (
     BookingTooLate,
     CoachUnavailable,

@@ -9,7 +9,7 @@ import factory
 from django.utils import timezone
 
 from accounts.models import CoachProfile, User
-from sessions_app import video
+from integrations.agora import rtc as video
 from sessions_app.models import Appointment, Session, SessionNumber
 
 PASSWORD = "correct-horse-battery-9"

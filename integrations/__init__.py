@@ -1,0 +1,1 @@
+"""Clients of external services: the only modules that build their requests or parse their payloads."""
