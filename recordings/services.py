@@ -28,6 +28,7 @@ from accounts.models import User
 from config import mp4
 from config.api.errors import PermissionDeniedError, ValidationFailed
 from integrations.agora import cloud_recording as agora
+from integrations.agora import rtc as video
 from recordings.errors import (
     AlreadyRecording,
     InvalidRecordingState,
@@ -36,7 +37,6 @@ from recordings.errors import (
     RecordingUnavailable,
 )
 from recordings.models import Recording, RecordingFile, WebhookEvent
-from integrations.agora import rtc as video
 from sessions_app.errors import InvalidState
 from sessions_app.models import Session, SessionLog
 

@@ -1,0 +1,57 @@
+"""Writes of the session domain, one module per job; the names the rest of the code uses are here.
+
+- ``appointments``: coaches' slots
+- ``booking``: scheduled and instant booking, moving a booking, the topic
+- ``idempotency``: one answer per ``Idempotency-Key``
+- ``lifecycle``: start, end, decline, complete, cancel, the periodic job
+- ``reports``: participants' logs and report parts
+- ``_common``: the clock, :func:`log_action`, the conditional :func:`transition`, the locks
+"""
+
+from sessions_app.services._common import NO_SHOW, iso, log_action, send_after_commit, session_price
+from sessions_app.services.appointments import appointment_create, appointment_delete
+from sessions_app.services.booking import (
+    session_book_instant,
+    session_book_scheduled,
+    session_reschedule,
+    session_update_topic,
+)
+from sessions_app.services.idempotency import Replay, idempotent, request_fingerprint
+from sessions_app.services.lifecycle import (
+    CallCredentials,
+    StaleResult,
+    session_cancel,
+    session_complete,
+    session_decline_end,
+    session_request_end,
+    session_start_call,
+    sessions_close_stale,
+)
+from sessions_app.services.reports import session_log_add, session_report_update
+
+__all__ = [
+    "NO_SHOW",
+    "CallCredentials",
+    "Replay",
+    "StaleResult",
+    "appointment_create",
+    "appointment_delete",
+    "idempotent",
+    "iso",
+    "log_action",
+    "request_fingerprint",
+    "send_after_commit",
+    "session_book_instant",
+    "session_book_scheduled",
+    "session_cancel",
+    "session_complete",
+    "session_decline_end",
+    "session_log_add",
+    "session_price",
+    "session_report_update",
+    "session_request_end",
+    "session_reschedule",
+    "session_start_call",
+    "session_update_topic",
+    "sessions_close_stale",
+]

@@ -1,0 +1,108 @@
+"""What every session service shares: the clock, the log writer, the conditional transition, the locks.
+
+Every status change goes through :func:`transition`, a conditional
+``UPDATE ... WHERE id = %s AND status IN (...)`` whose row count decides whether the move
+happened: two requests racing for the same move cannot both win, and a move from the wrong
+state is refused with ``invalid_state``. Each transition's caller writes its log row in the same
+transaction and sends its domain signal after commit.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from decimal import ROUND_HALF_UP, Decimal
+
+from django.db import IntegrityError, transaction
+from django.db.models import Q
+from django.utils import timezone
+
+from accounts.models import CoachProfile, User
+from sessions_app import signals
+from sessions_app.errors import (
+    InvalidState,
+    SlotUnavailable,
+)
+from sessions_app.models import Appointment, Session, SessionLog
+
+Status = Session.Status
+Action = SessionLog.Action
+NO_SHOW = "NO_SHOW"
+
+
+def resolve_now(now: datetime | None) -> datetime:
+    return now or timezone.now()
+
+
+def iso(value: datetime) -> str:
+    return value.astimezone(UTC).isoformat().replace("+00:00", "Z")
+
+
+def log_action(
+    *, session: Session, action: str, actor: User | None = None, text: str = "", at: datetime | None = None
+) -> SessionLog:
+    return SessionLog.objects.create(
+        session=session, action=action, actor=actor, text=text[:1000], created_at=resolve_now(at)
+    )
+
+
+def send_after_commit(*sigs: signals.Signal, session_id, actor: User | None = None) -> None:
+    def send() -> None:
+        session = Session.objects.select_related("coach", "customer").get(pk=session_id)
+        for sig in sigs:
+            sig.send(sender=Session, session=session, actor=actor)
+
+    transaction.on_commit(send)
+
+
+def transition(*, session: Session, allowed: tuple[str, ...], to: str, condition: Q | None = None, **fields) -> Session:
+    """Move ``session`` to ``to`` if, in the database, it is still in one of ``allowed`` (and still
+    meets ``condition``, for moves decided on an earlier read, such as the periodic job's)."""
+    qs = Session.objects.filter(pk=session.pk, status__in=allowed)
+    if condition is not None:
+        qs = qs.filter(condition)
+    updated = qs.update(status=to, updated_at=timezone.now(), **fields)
+    if updated != 1:
+        current = Session.objects.filter(pk=session.pk).values_list("status", flat=True).first()
+        raise InvalidState(f"The session is {current}; this needs {' or '.join(allowed)}.")
+    session.refresh_from_db()
+    return session
+
+
+def lock_session(session: Session) -> Session:
+    """Lock ``session``'s row for this transaction and reload it, so the decision that follows
+    sees the state every concurrent writer of the row left (on SQLite the write transaction
+    itself serialises writers)."""
+    Session.objects.select_for_update().filter(pk=session.pk).values_list("pk", flat=True).get()
+    session.refresh_from_db()
+    return session
+
+
+def lock_coach_and_slot(*, coach_id, appointment: Appointment) -> None:
+    """Take the coach's lock (the one ``appointment_delete`` takes) and check the slot is still there:
+    a coach may withdraw it between our first read and the lock."""
+    CoachProfile.objects.select_for_update().get(pk=coach_id)
+    if not Appointment.objects.filter(pk=appointment.pk).exists():
+        raise SlotUnavailable("The coach has just withdrawn this slot.")
+
+
+def blocking_sessions():
+    """Sessions that hold their time: not cancelled, and not completed (a session that ended
+    early frees the rest of its slot; a completed one can only lie in the past otherwise)."""
+    return Session.objects.exclude(status__in=Session.FINAL_STATUSES)
+
+
+def overlapping(qs, start: datetime, end: datetime, start_field: str, end_field: str):
+    return qs.filter(**{f"{start_field}__lt": end, f"{end_field}__gt": start})
+
+
+def is_exclusion_violation(exc: IntegrityError) -> bool:
+    """A constraint of the calendar said no: the exclusion or partial unique constraints, or the slot's
+    row vanished under a foreign key (PostgreSQL checks those at commit)."""
+    cause = exc.__cause__
+    sqlstate = getattr(cause, "sqlstate", None)
+    text = str(exc).upper()
+    return sqlstate in ("23P01", "23505", "23503") or "UNIQUE" in text or "FOREIGN KEY" in text
+
+
+def session_price(*, hourly_rate: Decimal, duration_minutes: int) -> Decimal:
+    return (hourly_rate * Decimal(duration_minutes) / Decimal(60)).quantize(Decimal("0.01"), ROUND_HALF_UP)

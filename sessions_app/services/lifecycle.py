@@ -1,0 +1,203 @@
+"""The session lifecycle: cancel, start the call, ask to end, decline, complete, the periodic job."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from django.conf import settings
+from django.db import transaction
+from django.db.models import Q
+
+from accounts.models import User
+from integrations.agora import rtc as video
+from sessions_app import signals
+from sessions_app.errors import (
+    InvalidState,
+    OutsideJoinWindow,
+)
+from sessions_app.models import Session
+from sessions_app.services._common import (
+    NO_SHOW,
+    Action,
+    Status,
+    lock_session,
+    log_action,
+    resolve_now,
+    send_after_commit,
+    transition,
+)
+
+
+def session_cancel(
+    *, session: Session, by: User | None, reason: str = "", now: datetime | None = None, condition: Q | None = None
+) -> Session:
+    """Cancel a session that has not started. ``by=None`` is the system (no-shows); ``condition`` is
+    what must still hold under the lock (the no-show rule, for the periodic job)."""
+    with transaction.atomic():
+        session = lock_session(session)
+        now = resolve_now(now)
+        session = transition(
+            session=session,
+            allowed=(Status.PENDING,),
+            to=Status.CANCELLED,
+            condition=condition,
+            cancelled_at=now,
+            cancelled_by=by,
+            cancel_reason=reason[:500],
+        )
+        log_action(session=session, action=Action.CANCELLED, actor=by, text=reason, at=now)
+        send_after_commit(signals.session_cancelled, signals.session_updated, session_id=session.pk, actor=by)
+    return session
+
+
+@dataclass
+class CallCredentials:
+    session: Session
+    app_id: str
+    channel_name: str
+    uid: int
+    token: str
+    expires_at: datetime
+
+
+def session_start_call(*, session: Session, user: User, now: datetime | None = None) -> CallCredentials:
+    """Start the session (first call inside the join window) or rejoin it (a reconnect).
+
+    Both participants often press "join" at the same moment: the row lock makes the second one
+    see the session the first one started, so it joins it instead of getting a 409."""
+    with transaction.atomic():
+        session = lock_session(session)
+        now = resolve_now(now)
+        if session.status == Status.PENDING:
+            if not (session.join_opens_at <= now < session.join_closes_at):
+                opens = session.join_opens_at.isoformat().replace("+00:00", "Z")
+                raise OutsideJoinWindow(f"This session can be joined from {opens} until it ends.")
+            session = transition(session=session, allowed=(Status.PENDING,), to=Status.IN_PROGRESS, started_at=now)
+            log_action(session=session, action=Action.STARTED, actor=user, at=now)
+            log_action(session=session, action=Action.ENTERED, actor=user, at=now)
+            send_after_commit(signals.session_started, signals.session_updated, session_id=session.pk, actor=user)
+        elif session.status in Session.ACTIVE_STATUSES:
+            if now >= session.hard_end:
+                raise OutsideJoinWindow("This session's time is over.")
+            entered = session.logs.filter(action=Action.ENTERED, actor=user).exists()
+            log_action(session=session, action=Action.RECONNECTED if entered else Action.ENTERED, actor=user, at=now)
+        else:
+            raise InvalidState(f"The session is {session.status}.")
+
+    expires_at = min(session.hard_end, now + timedelta(hours=24))
+    uid = session.uid_for(user)
+    token = video.rtc_token(channel_name=session.channel_name, uid=uid, expires_at=expires_at)
+    return CallCredentials(
+        session=session,
+        app_id=settings.AGORA_APP_ID,
+        channel_name=session.channel_name,
+        uid=uid,
+        token=token,
+        expires_at=expires_at.replace(microsecond=0),
+    )
+
+
+def session_request_end(*, session: Session, user: User, now: datetime | None = None) -> Session:
+    """Ask to end; or, when the other participant already asked, confirm and complete.
+
+    Decided under the row lock, so two participants asking at once end up with one request and
+    its confirmation rather than a 409 for the slower one."""
+    with transaction.atomic():
+        session = lock_session(session)
+        now = resolve_now(now)
+        if session.status == Status.END_REQUEST_PENDING and session.end_requested_by_id not in (None, user.pk):
+            return session_complete(
+                session=session,
+                actor=user,
+                reason="Both participants agreed to end.",
+                allowed=(Status.END_REQUEST_PENDING,),
+                now=now,
+            )
+        if session.status == Status.END_REQUEST_PENDING:
+            raise InvalidState("You already asked to end; waiting for the other participant.")
+        session = transition(
+            session=session,
+            allowed=(Status.IN_PROGRESS,),
+            to=Status.END_REQUEST_PENDING,
+            end_requested_by=user,
+            end_requested_at=now,
+        )
+        log_action(session=session, action=Action.END_REQUESTED, actor=user, at=now)
+        send_after_commit(signals.session_updated, session_id=session.pk, actor=user)
+    return session
+
+
+def session_decline_end(*, session: Session, user: User, now: datetime | None = None) -> Session:
+    with transaction.atomic():
+        session = lock_session(session)
+        now = resolve_now(now)
+        if session.status != Status.END_REQUEST_PENDING or session.end_requested_by_id == user.pk:
+            raise InvalidState("There is no request to end from the other participant.")
+        Session.objects.filter(pk=session.pk).update(
+            status=Status.IN_PROGRESS, end_requested_by=None, end_requested_at=None, updated_at=now
+        )
+        session.refresh_from_db()
+        log_action(session=session, action=Action.END_DECLINED, actor=user, at=now)
+        send_after_commit(signals.session_updated, session_id=session.pk, actor=user)
+    return session
+
+
+def session_complete(
+    *,
+    session: Session,
+    actor: User | None = None,
+    reason: str = "",
+    allowed: tuple[str, ...] = Session.ACTIVE_STATUSES,
+    now: datetime | None = None,
+    condition: Q | None = None,
+) -> Session:
+    """Complete the session. The end time is read after the row lock is held: a chat message or log
+    that held the lock first is then always earlier than ``ended_at``, never "after the end"."""
+    with transaction.atomic():
+        session = lock_session(session)
+        now = resolve_now(now)
+        session = transition(session=session, allowed=allowed, to=Status.COMPLETED, condition=condition, ended_at=now)
+        log_action(session=session, action=Action.COMPLETED, actor=actor, text=reason, at=now)
+        send_after_commit(signals.session_completed, signals.session_updated, session_id=session.pk, actor=actor)
+    return session
+
+
+@dataclass
+class StaleResult:
+    completed: int = 0
+    cancelled: int = 0
+
+
+def sessions_close_stale(*, now: datetime | None = None) -> StaleResult:
+    """The periodic completions and no-show cancellations. Safe to run twice, or on two workers:
+    each move is a conditional update, and a session another run already moved is skipped."""
+    now = resolve_now(now)
+    result = StaleResult()
+    grace = timedelta(minutes=settings.SESSION_GRACE_MINUTES)
+    # Each rule is a condition, applied twice: to select, and again under the row lock, so a session
+    # a participant changed in between (an end request declined, a slot moved) is left alone.
+    overdue = Q(status__in=Session.ACTIVE_STATUSES, scheduled_end__lte=now - grace)
+    unanswered = Q(
+        status=Status.END_REQUEST_PENDING,
+        end_requested_at__lte=now - timedelta(minutes=settings.END_REQUEST_TIMEOUT_MINUTES),
+    )
+    no_show = Q(status=Status.PENDING) & (
+        Q(type=Session.Type.SCHEDULED, scheduled_end__lte=now)
+        | Q(type=Session.Type.INSTANT, created_at__lte=now - timedelta(minutes=settings.INSTANT_JOIN_WINDOW_MINUTES))
+        | Q(type=Session.Type.INSTANT, scheduled_end__lte=now)
+    )
+    for rule, reason in ((overdue, "The session's time is over."), (unanswered, "Nobody answered the request to end.")):
+        for session in Session.objects.filter(rule).order_by("scheduled_end").iterator(chunk_size=500):
+            try:
+                session_complete(session=session, reason=reason, now=now, condition=rule)
+                result.completed += 1
+            except InvalidState:
+                continue
+    for session in Session.objects.filter(no_show).order_by("scheduled_end").iterator(chunk_size=500):
+        try:
+            session_cancel(session=session, by=None, reason=NO_SHOW, now=now, condition=no_show)
+            result.cancelled += 1
+        except InvalidState:
+            continue
+    return result
