@@ -17,6 +17,7 @@ from accounts.serializers import (
     LoginResponseSerializer,
     LoginSerializer,
     MeSerializer,
+    MeUpdateSerializer,
     RegisterSerializer,
     UserSerializer,
 )
@@ -69,10 +70,23 @@ class LogoutApi(APIView):
 class MeApi(APIView):
     @extend_schema(responses={200: MeSerializer, **errors("not_authenticated")})
     def get(self, request):
+        return Response(MeSerializer(self._me(request)).data)
+
+    @extend_schema(
+        request=MeUpdateSerializer, responses={200: MeSerializer, **errors("validation_error", "not_authenticated")}
+    )
+    def patch(self, request):
+        serializer = MeUpdateSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        services.user_update(user=request.user, **serializer.validated_data)
+        return Response(MeSerializer(self._me(request)).data)
+
+    @staticmethod
+    def _me(request):
         user = request.user
         if user.is_coach:
             user = type(user).objects.select_related("coach_profile").get(pk=user.pk)
-        return Response(MeSerializer(user).data)
+        return user
 
 
 class CoachProfileApi(APIView):

@@ -36,6 +36,10 @@ class User(AbstractBaseUser, PermissionsMixin):
         COACH = "coach", "Coach"
         STAFF = "staff", "Staff"
 
+    class Language(models.TextChoices):
+        ENGLISH = "en", "English"
+        ARABIC = "ar", "العربية"
+
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     # Stored lower-cased by the manager and the services, so the unique index is case-insensitive.
     email = models.EmailField(unique=True)
@@ -45,6 +49,10 @@ class User(AbstractBaseUser, PermissionsMixin):
     is_staff = models.BooleanField(default=False)
     is_active = models.BooleanField(default=True)
     date_joined = models.DateTimeField(default=timezone.now)
+    # An IANA zone name (validated against zoneinfo by the services); the API itself speaks UTC,
+    # this is for what people read: e-mails, notifications, a coach's weekly schedule.
+    timezone = models.CharField(max_length=64, default="UTC")
+    language = models.CharField(max_length=2, choices=Language.choices, default=Language.ENGLISH)
 
     objects = UserManager()
 

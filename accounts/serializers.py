@@ -70,7 +70,7 @@ class MeSerializer(UserSerializer):
     coach_profile = serializers.SerializerMethodField()
 
     class Meta(UserSerializer.Meta):
-        fields = [*UserSerializer.Meta.fields, "coach_profile"]
+        fields = [*UserSerializer.Meta.fields, "timezone", "language", "coach_profile"]
         read_only_fields = fields
 
     @extend_schema_field(CoachSerializer(allow_null=True))
@@ -78,6 +78,13 @@ class MeSerializer(UserSerializer):
         if not user.is_coach:
             return None
         return CoachSerializer(coach_profile_of(user)).data
+
+
+class MeUpdateSerializer(serializers.Serializer):
+    first_name = serializers.CharField(max_length=150, required=False)
+    last_name = serializers.CharField(max_length=150, required=False)
+    timezone = serializers.CharField(max_length=64, required=False, help_text="An IANA zone name, e.g. Asia/Riyadh.")
+    language = serializers.ChoiceField(choices=User.Language.choices, required=False)
 
 
 class RegisterSerializer(serializers.Serializer):

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 from decimal import Decimal
+from zoneinfo import available_timezones
 
 from django.conf import settings
 from django.contrib.auth import authenticate
@@ -53,6 +54,55 @@ def user_register(*, email: str, password: str, first_name: str, last_name: str,
             # The coach's profile comes from the post_save receiver (accounts/signals.py).
     except IntegrityError as exc:  # two registrations of one address at once
         raise ValidationFailed(fields={"email": ["An account with this e-mail already exists."]}) from exc
+    return user
+
+
+def is_valid_timezone(name: str) -> bool:
+    """An IANA zone name this machine's zoneinfo knows (``UTC`` included)."""
+    return name in _zones()
+
+
+def _zones() -> frozenset[str]:
+    global _ZONES
+    if _ZONES is None:
+        _ZONES = frozenset(available_timezones())
+    return _ZONES
+
+
+_ZONES: frozenset[str] | None = None
+
+
+def user_update(
+    *,
+    user: User,
+    first_name: str | None = None,
+    last_name: str | None = None,
+    timezone: str | None = None,
+    language: str | None = None,
+) -> User:
+    """``PATCH me``: names, time zone and language. An unknown zone or language is a 400."""
+    fields: dict[str, str] = {}
+    errors: dict[str, list[str]] = {}
+    if first_name is not None:
+        fields["first_name"] = first_name.strip()
+    if last_name is not None:
+        fields["last_name"] = last_name.strip()
+    if timezone is not None:
+        if is_valid_timezone(timezone):
+            fields["timezone"] = timezone
+        else:
+            errors["timezone"] = ["Use an IANA time zone name, such as Asia/Riyadh or Europe/Berlin."]
+    if language is not None:
+        if language in User.Language.values:
+            fields["language"] = language
+        else:
+            errors["language"] = [f"Choose one of: {', '.join(User.Language.values)}."]
+    if errors:
+        raise ValidationFailed(fields=errors)
+    if fields:
+        User.objects.filter(pk=user.pk).update(**fields)
+        for name, value in fields.items():
+            setattr(user, name, value)
     return user
 
 

@@ -57,6 +57,7 @@ INSTALLED_APPS = [
     "drf_spectacular",
     "channels",
     "accounts",
+    "events",
     "sessions_app",
     "chat",
     "recordings",
@@ -150,6 +151,7 @@ CELERY_BEAT_SCHEDULE = {
     "process-pending-agora-events": {"task": "recordings.tasks.process_pending_webhook_events", "schedule": 300.0},
     "sweep-processing-recordings": {"task": "recordings.tasks.sweep_processing_recordings", "schedule": 600.0},
     "moderate-ratings-backlog": {"task": "ratings.tasks.moderate_backlog", "schedule": 300.0},
+    "dispatch-pending-events": {"task": "events.tasks.dispatch_pending_events", "schedule": 30.0},
 }
 
 # --- Storage --------------------------------------------------------------------------

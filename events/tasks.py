@@ -1,0 +1,15 @@
+from __future__ import annotations
+
+from celery import shared_task
+
+from events import services
+
+
+@shared_task(name="events.tasks.dispatch_event", acks_late=True)
+def dispatch_event(event_id: str) -> list[str]:
+    return services.event_dispatch(event_id=event_id)
+
+
+@shared_task(name="events.tasks.dispatch_pending_events")
+def dispatch_pending_events() -> int:
+    return services.events_dispatch_pending()
