@@ -199,6 +199,11 @@ AGORA_CUSTOMER_ID = env.str("AGORA_CUSTOMER_ID", default="")
 AGORA_CUSTOMER_SECRET = env.str("AGORA_CUSTOMER_SECRET", default="")
 AGORA_API_BASE_URL = env.str("AGORA_API_BASE_URL", default="https://api.sd-rtn.com")
 AGORA_WEBHOOK_SECRET = env.str("AGORA_WEBHOOK_SECRET", default="")
+# Notifications Agora sent (notifyMs) longer ago than this are refused with a 400: a signed body
+# captured on the way cannot be replayed later (Agora stamps notifyMs afresh on each of its retries).
+AGORA_WEBHOOK_MAX_AGE_HOURS = env.int("AGORA_WEBHOOK_MAX_AGE_HOURS", default=24)
+if AGORA_WEBHOOK_MAX_AGE_HOURS <= 0:
+    raise ImproperlyConfigured("AGORA_WEBHOOK_MAX_AGE_HOURS must be a positive whole number.")
 # Cloud recording: storageConfig vendor (1 = Amazon S3) and region (Agora's numeric code; empty:
 # derived from AWS_S3_REGION_NAME), the channel profile (0 communication, 1 live broadcasting),
 # and the REST client's retries on connection errors / 5xx / 429.

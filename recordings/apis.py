@@ -1,7 +1,5 @@
 from __future__ import annotations
 
-import json
-
 from drf_spectacular.utils import OpenApiResponse, extend_schema, inline_serializer
 from rest_framework import serializers, status
 from rest_framework.generics import GenericAPIView
@@ -12,8 +10,9 @@ from rest_framework.views import APIView
 from config.api.errors import ApplicationError, ValidationFailed
 from config.api.ranged import file_response
 from config.api.schema import errors
-from recordings import selectors, services, tasks
-from recordings.errors import RecordingUnavailable
+from integrations.agora import notifications
+from recordings import selectors, services
+from recordings.errors import RecordingUnavailable, WebhookSignatureInvalid
 from recordings.serializers import RecordingSerializer, StreamLinkSerializer
 
 READ_ERRORS = ("not_authenticated", "not_found")
@@ -43,7 +42,7 @@ class RecordingListApi(GenericAPIView):
     )
     def post(self, request, session_id):
         session = selectors.session_for_recordings(user=request.user, session_id=session_id, staff_allowed=False)
-        recording = services.recording_start(session=session, user=request.user)
+        recording = services.recording_start(session=session, actor=request.user)
         return Response(RecordingSerializer(recording).data, status=status.HTTP_201_CREATED)
 
 
@@ -54,7 +53,7 @@ class RecordingStopApi(APIView):
     )
     def post(self, request, session_id):
         session = selectors.session_for_recordings(user=request.user, session_id=session_id, staff_allowed=False)
-        recording = services.recording_stop(session=session, user=request.user)
+        recording = services.recording_stop(session=session, actor=request.user)
         return Response(RecordingSerializer(recording).data)
 
 
@@ -114,20 +113,14 @@ class AgoraWebhookApi(APIView):
         },
     )
     def post(self, request):
-        from django.conf import settings
-
         raw = request.body  # the exact bytes Agora signed; read before DRF parses anything
-        if not settings.AGORA_WEBHOOK_SECRET:
+        if not notifications.is_configured():
             raise RecordingUnavailable("The Agora webhook secret is not configured.")
-        if not services.webhook_signature_valid(raw=raw, signature=request.headers.get("Agora-Signature-V2")):
-            raise ApplicationError("Missing or wrong Agora-Signature-V2.", code="not_authenticated", status_code=401)
+        if not notifications.signature_valid(raw=raw, signature=request.headers.get(notifications.SIGNATURE_HEADER)):
+            raise WebhookSignatureInvalid()
         try:
-            payload = json.loads(raw)
-        except (ValueError, UnicodeDecodeError):
-            raise ValidationFailed("The body is not JSON.")
-        if not isinstance(payload, dict):
-            raise ValidationFailed("The body is not a JSON object.")
-        event, created = services.webhook_event_store(payload=payload, raw=raw)
-        if created:
-            tasks.enqueue_webhook_event(event_id=event.pk)
+            event = notifications.parse(raw)
+        except notifications.MalformedNotification as exc:
+            raise ValidationFailed(str(exc))
+        _, created = services.webhook_event_receive(event=event)
         return Response({"status": "accepted" if created else "duplicate"})

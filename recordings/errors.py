@@ -1,8 +1,12 @@
-"""The recordings domain's errors, each with its stable SPEC code."""
+"""The recordings domain's errors, each with its stable SPEC code.
+
+A refused move of a recording is :class:`sessions_app.errors.InvalidState` (409 ``invalid_state``),
+the one error for a state that does not allow the request.
+"""
 
 from __future__ import annotations
 
-from config.api.errors import ApplicationError, ConflictError, GoneError, ServiceUnavailableError
+from config.api.errors import ApplicationError, ConflictError, GoneError, ServiceUnavailableError, ValidationFailed
 
 
 class AlreadyRecording(ConflictError):
@@ -25,16 +29,28 @@ class RecordingUnavailable(ServiceUnavailableError):
     default_message = "Recording is not available: Agora cloud recording is not configured."
 
 
-class InvalidRecordingState(ConflictError):
-    code = "invalid_state"
-    default_message = "This is not possible in the recording's current state."
+class AgoraUnreachable(RecordingUnavailable):
+    """Agora could not be reached or answered 5xx/429 after the client's own retries: the same 503
+    to a client, but a task may try again later (a refusal such as bad credentials it may not)."""
+
+
+class WebhookSignatureInvalid(ApplicationError):
+    code = "not_authenticated"
+    status_code = 401
+    default_message = "Missing or wrong Agora-Signature-V2."
+
+
+class StaleWebhookEvent(ValidationFailed):
+    """An Agora notification older than ``AGORA_WEBHOOK_MAX_AGE_HOURS`` (by its ``notifyMs``):
+    refused, so a captured signed body cannot be replayed later."""
 
 
 __all__ = [
-    "ApplicationError",
+    "AgoraUnreachable",
     "AlreadyRecording",
-    "RecordingNotReady",
     "RecordingExpired",
+    "RecordingNotReady",
     "RecordingUnavailable",
-    "InvalidRecordingState",
+    "StaleWebhookEvent",
+    "WebhookSignatureInvalid",
 ]

@@ -1,16 +1,21 @@
-"""Thin tasks: they take ids, call a service, and are safe to run twice."""
+"""Thin tasks: they take ids, call a service, and are safe to run twice.
+
+They are enqueued through ``config.tasks.enqueue_on_commit`` (by name where the caller is a service
+or receiver this module imports) and retry only what a retry can fix: Agora unreachable or a
+database that dropped the connection. Anything else is a bug or bad data; the beat sweeps pick the
+work up again, so a retry storm would only repeat the same traceback.
+"""
 
 from __future__ import annotations
 
-import logging
-
 from celery import shared_task
-from django.db import transaction
+from django.db import InterfaceError, OperationalError
 
 from recordings import services
-from recordings.errors import RecordingUnavailable
+from recordings.errors import AgoraUnreachable
 
-logger = logging.getLogger(__name__)
+# A lost connection, a deadlock or a serialisation failure: the next try may well succeed.
+DATABASE_HICCUPS = (OperationalError, InterfaceError)
 
 
 @shared_task(name="recordings.tasks.expire_recordings")
@@ -25,7 +30,7 @@ def stop_session_recordings(self, session_id: str) -> dict:
     """The auto-stop when a session completes or is cancelled."""
     try:
         result = services.recordings_stop_for_session(session_id=session_id)
-    except RecordingUnavailable as exc:  # Agora unreachable or 5xx after the client's own retries
+    except (AgoraUnreachable, *DATABASE_HICCUPS) as exc:  # after the Agora client's own retries
         raise self.retry(exc=exc, countdown=min(300, 10 * 2**self.request.retries))
     if result.starting:
         # Agora has not confirmed the start yet; the start itself stops it if it sees the session ended.
@@ -37,7 +42,7 @@ def stop_session_recordings(self, session_id: str) -> dict:
 def process_webhook_event(self, event_id: int) -> str:
     try:
         return services.webhook_event_process(event_id=event_id)
-    except Exception as exc:
+    except DATABASE_HICCUPS as exc:  # the event was released; anything else waits for the beat sweep
         raise self.retry(exc=exc, countdown=min(300, 5 * 2**self.request.retries))
 
 
@@ -57,23 +62,3 @@ def sweep_processing_recordings() -> dict:
         "failed": result.failed,
         "waiting": result.waiting,
     }
-
-
-def enqueue_webhook_event(*, event_id: int) -> None:
-    def send() -> None:
-        try:
-            process_webhook_event.delay(event_id)
-        except Exception:  # the event is stored: a later delivery or an operator can replay it
-            logger.exception("could not process Agora event %s", event_id)
-
-    transaction.on_commit(send)
-
-
-def enqueue_stop(*, session_id) -> None:
-    def send() -> None:
-        try:
-            stop_session_recordings.delay(str(session_id))
-        except Exception:  # never break the session's own transition over a recording
-            logger.exception("could not stop the recordings of session %s", session_id)
-
-    transaction.on_commit(send)

@@ -14,10 +14,12 @@ from __future__ import annotations
 import base64
 import logging
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import requests
 from django.conf import settings
+
+from integrations.agora._values import RecordedFile, recorded_files
 
 logger = logging.getLogger(__name__)
 
@@ -82,11 +84,19 @@ class AlreadyStopped(AgoraError):
     example "failed to find worker") on every one of the retries."""
 
 
-@dataclass
+# The stop answer's uploadingStatus once every file is in our bucket ("backuped": Agora kept a
+# copy on its own storage and uploads it later, and reports it as done).
+UPLOAD_DONE_STATUSES = ("uploaded", "backuped")
+
+
+@dataclass(frozen=True)
 class StopResult:
-    file_list: list[dict] = field(default_factory=list)
+    files: tuple[RecordedFile, ...] = ()
     uploading_status: str = ""
-    raw: dict = field(default_factory=dict)
+
+    @property
+    def upload_done(self) -> bool:
+        return self.uploading_status in UPLOAD_DONE_STATUSES
 
 
 def is_configured() -> bool:
@@ -222,13 +232,6 @@ def query(*, resource_id: str, sid: str) -> dict:
     return _request("GET", f"resourceid/{resource_id}/sid/{sid}/mode/mix/query")
 
 
-def _file_list(server_response: dict) -> list[dict]:
-    files = server_response.get("fileList") or []
-    if isinstance(files, str):  # fileListMode "string": the one M3U8 name
-        return [{"fileName": files}]
-    return [f for f in files if isinstance(f, dict)]
-
-
 def stop(*, resource_id: str, sid: str, channel_name: str, uid: int) -> StopResult:
     body = {"cname": channel_name, "uid": str(uid), "clientRequest": {"async_stop": False}}
     try:
@@ -241,5 +244,8 @@ def stop(*, resource_id: str, sid: str, channel_name: str, uid: int) -> StopResu
         if exc.code == CODE_ALREADY_STOPPED or exc.http_status == 404:
             raise AlreadyStopped(str(exc), http_status=exc.http_status, code=exc.code)
         raise
-    server = data.get("serverResponse") or {}
-    return StopResult(file_list=_file_list(server), uploading_status=str(server.get("uploadingStatus") or ""), raw=data)
+    server = data.get("serverResponse")
+    server = server if isinstance(server, dict) else {}
+    return StopResult(
+        files=recorded_files(server.get("fileList")), uploading_status=str(server.get("uploadingStatus") or "")
+    )

@@ -82,12 +82,17 @@ def post_webhook(anon_client, django_capture_on_commit_callbacks):
     return post
 
 
+def _now_ms() -> int:
+    # Fresh: the webhook refuses events Agora sent longer ago than AGORA_WEBHOOK_MAX_AGE_HOURS.
+    return int(timezone.now().timestamp() * 1000)
+
+
 def recording_event(recording, event_type: int, sequence: int, details: dict | None = None, notice: str = "") -> dict:
     return {
         "noticeId": notice or f"n-{recording.sid}-{event_type}-{sequence}",
         "productId": 3,
         "eventType": event_type,
-        "notifyMs": 1_700_000_000_000,
+        "notifyMs": _now_ms(),
         "payload": {
             "cname": recording.session.channel_name,
             "uid": str(recording.recorder_uid),
@@ -105,7 +110,7 @@ def channel_event(session, event_type: int, uid: int, seq: int, ts: int | None =
         "noticeId": f"rtc-{session.channel_name}-{event_type}-{uid}-{seq}",
         "productId": 1,
         "eventType": event_type,
-        "notifyMs": 1_700_000_000_000,
+        "notifyMs": _now_ms(),
         "sid": "rtc-session",
         "payload": {
             "channelName": session.channel_name,

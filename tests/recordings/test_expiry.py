@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import json
 import threading
 import uuid
 from datetime import timedelta
@@ -11,6 +12,7 @@ from django.core.management import call_command
 from django.db import connection
 from django.utils import timezone
 
+from integrations.agora import notifications
 from recordings import services
 from recordings.models import Recording, RecordingFile
 from sessions_app.models import Session
@@ -198,7 +200,9 @@ def test_webhook_event_and_expiry_run_on_a_real_worker(live_celery_worker, fake_
     res = api(coach).post(f"/api/v1/sessions/{live_session.id}/recordings")
     recording = Recording.objects.select_related("session").get(pk=res.json()["id"])
     event, _ = services.webhook_event_store(
-        payload=recording_event(recording, 11, 1, {"msgName": "session_exit", "exitStatus": 0}), raw=b"x"
+        event=notifications.parse(
+            json.dumps(recording_event(recording, 11, 1, {"msgName": "session_exit", "exitStatus": 0})).encode()
+        )
     )
     process_webhook_event.delay(event.pk)
     process_webhook_event.delay(event.pk)  # a second delivery of the task changes nothing
