@@ -150,6 +150,7 @@ CELERY_BEAT_SCHEDULE = {
     "expire-recordings": {"task": "recordings.tasks.expire_recordings", "schedule": 3600.0},
     "process-pending-agora-events": {"task": "recordings.tasks.process_pending_webhook_events", "schedule": 300.0},
     "sweep-processing-recordings": {"task": "recordings.tasks.sweep_processing_recordings", "schedule": 600.0},
+    "stop-orphaned-recordings": {"task": "recordings.tasks.stop_orphaned_recordings", "schedule": 300.0},
     "moderate-ratings-backlog": {"task": "ratings.tasks.moderate_backlog", "schedule": 300.0},
     "dispatch-pending-events": {"task": "events.tasks.dispatch_pending_events", "schedule": 30.0},
 }

@@ -38,6 +38,12 @@ def stop_session_recordings(self, session_id: str) -> dict:
     return {"stopped": result.stopped}
 
 
+@shared_task(name="recordings.tasks.stop_orphaned_recordings")
+def stop_orphaned_recordings() -> dict:
+    """Beat job (every 5 minutes): the auto-stop of sessions whose own stop task was lost."""
+    return {"stopped": services.recordings_stop_orphaned()}
+
+
 @shared_task(name="recordings.tasks.process_webhook_event", bind=True, max_retries=5)
 def process_webhook_event(self, event_id: int) -> str:
     try:

@@ -9,6 +9,8 @@
 - ``_common``: the clock, the recordings storage, the move to ``FAILED``
 """
 
+from __future__ import annotations
+
 from recordings.services._common import recording_fail, recordings_storage
 from recordings.services.files import (
     UploadSweepResult,
@@ -23,6 +25,7 @@ from recordings.services.lifecycle import (
     recording_start,
     recording_stop,
     recordings_stop_for_session,
+    recordings_stop_orphaned,
 )
 from recordings.services.retention import (
     ExpiryResult,
@@ -68,6 +71,7 @@ __all__ = [
     "recordings_due_for_expiry",
     "recordings_expire_due",
     "recordings_stop_for_session",
+    "recordings_stop_orphaned",
     "recordings_storage",
     "recordings_sweep_processing",
     "webhook_event_is_fresh",

@@ -3,6 +3,7 @@ session ends."""
 
 from __future__ import annotations
 
+import logging
 import uuid
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -22,6 +23,8 @@ from recordings.services.files import recording_files_register, recording_finish
 from sessions_app.errors import InvalidState
 from sessions_app.models import Session
 from sessions_app.services import log_action
+
+logger = logging.getLogger(__name__)
 
 # A stop claimed longer ago than this belongs to a request that died: another may stop.
 STOP_CLAIM_TIMEOUT = timedelta(minutes=3)
@@ -206,3 +209,26 @@ def recordings_stop_for_session(*, session_id) -> AutoStopResult:
             continue  # a participant's stop got there first
         result.stopped += 1
     return result
+
+
+def recordings_stop_orphaned(*, now: datetime | None = None, older_than: timedelta = timedelta(minutes=5)) -> int:
+    """Stop what still records although its session ended more than ``older_than`` ago: the
+    auto-stop task was never enqueued (the broker was down at the commit) or gave up. Returns how
+    many recordings were stopped; a session whose stop fails at Agora waits for the next run."""
+    cutoff = resolve_now(now) - older_than
+    session_ids = (
+        Recording.objects.filter(
+            status=Status.RECORDING,
+            session__status__in=Session.FINAL_STATUSES,
+            session__updated_at__lte=cutoff,
+        )
+        .values_list("session_id", flat=True)
+        .distinct()
+    )
+    stopped = 0
+    for session_id in list(session_ids[:100]):
+        try:
+            stopped += recordings_stop_for_session(session_id=session_id).stopped
+        except RecordingUnavailable:
+            logger.warning("could not stop the recordings of ended session %s; next run", session_id, exc_info=True)
+    return stopped
