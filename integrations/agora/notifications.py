@@ -118,8 +118,9 @@ def from_body(body: dict[str, Any], *, key: str) -> Notification:
     inner = _object(body.get("payload"))
     details = _object(inner.get("details"))
     product_id = as_int(body.get("productId"))
+    event_type = as_int(body.get("eventType"))
     error = None
-    if as_int(body.get("eventType")) == EVENT_ERROR:
+    if event_type == EVENT_ERROR:
         code = details.get("errorCode")
         level = details.get("errorLevel")
         error = RecordingError(
@@ -133,7 +134,7 @@ def from_body(body: dict[str, Any], *, key: str) -> Notification:
         key=key,
         notice_id=str(body.get("noticeId") or "")[:255],
         product_id=product_id,
-        event_type=as_int(body.get("eventType")),
+        event_type=event_type,
         sid=str(inner.get("sid") or body.get("sid") or "")[:128],
         channel_name=as_text(inner.get("cname") if product_id == PRODUCT_CLOUD_RECORDING else inner.get("channelName")),
         uid=as_int(inner.get("uid"), INT64_MAX),

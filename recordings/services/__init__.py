@@ -11,13 +11,8 @@
 
 from __future__ import annotations
 
-from recordings.services._common import recording_fail, recordings_storage
-from recordings.services.files import (
-    UploadSweepResult,
-    recording_files_register,
-    recording_finish_if_ready,
-    recordings_sweep_processing,
-)
+from recordings.services._common import recordings_storage
+from recordings.services.files import UploadSweepResult, recordings_sweep_processing
 from recordings.services.imports import mp4_probe, recording_import
 from recordings.services.lifecycle import (
     AutoStopResult,
@@ -60,10 +55,7 @@ __all__ = [
     "recording_configured",
     "recording_expire",
     "recording_extend_retention",
-    "recording_fail",
     "recording_file_for_token",
-    "recording_files_register",
-    "recording_finish_if_ready",
     "recording_import",
     "recording_start",
     "recording_stop",
