@@ -15,6 +15,10 @@ class AppointmentQuerySet(models.QuerySet):
         live = Session.objects.filter(appointment=models.OuterRef("pk")).exclude(status=Session.Status.CANCELLED)
         return self.annotate(is_booked=models.Exists(live))
 
+    def not_held(self) -> AppointmentQuerySet:
+        """Slots no open postpone request holds (a held slot is promised to one session's customer)."""
+        return self.exclude(postpone_requests__status="PENDING")
+
 
 class Appointment(models.Model):
     """A coach's published slot. Instant sessions create one of their own (``is_instant``)."""
