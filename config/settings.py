@@ -153,6 +153,8 @@ CELERY_BEAT_SCHEDULE = {
     "stop-orphaned-recordings": {"task": "recordings.tasks.stop_orphaned_recordings", "schedule": 300.0},
     "moderate-ratings-backlog": {"task": "ratings.tasks.moderate_backlog", "schedule": 300.0},
     "dispatch-pending-events": {"task": "events.tasks.dispatch_pending_events", "schedule": 30.0},
+    "expire-postpone-requests": {"task": "sessions_app.tasks.expire_postpone_requests", "schedule": 60.0},
+    "confirm-sessions": {"task": "sessions_app.tasks.confirm_sessions", "schedule": 600.0},
 }
 
 # --- Storage --------------------------------------------------------------------------
@@ -240,6 +242,11 @@ AUTH_TOKEN_TTL_HOURS = env.int("AUTH_TOKEN_TTL_HOURS", default=24 * 7)
 LOGIN_FAILURES_PER_ACCOUNT = env.int("LOGIN_FAILURES_PER_ACCOUNT", default=5)
 LOGIN_FAILURES_PER_ADDRESS = env.int("LOGIN_FAILURES_PER_ADDRESS", default=20)
 LOGIN_FAILURE_WINDOW_SECONDS = env.int("LOGIN_FAILURE_WINDOW_SECONDS", default=15 * 60)
+# Session policies (SPEC 11; docs/policies.md)
+CANCEL_FREE_HOURS = env.int("CANCEL_FREE_HOURS", default=12)
+LATE_AFTER_MINUTES = env.int("LATE_AFTER_MINUTES", default=10)
+PROBLEM_REPORT_WINDOW_HOURS = env.int("PROBLEM_REPORT_WINDOW_HOURS", default=72)
+POSTPONE_REQUEST_TTL_HOURS = env.int("POSTPONE_REQUEST_TTL_HOURS", default=48)
 
 for _name in (
     "MIN_BOOKING_NOTICE_MINUTES",
@@ -248,6 +255,8 @@ for _name in (
     "END_REQUEST_TIMEOUT_MINUTES",
     "SESSION_GRACE_MINUTES",
     "RECORDING_RETENTION_DAYS",
+    "CANCEL_FREE_HOURS",
+    "LATE_AFTER_MINUTES",
 ):
     if globals()[_name] < 0:
         raise ImproperlyConfigured(f"{_name} must not be negative.")
@@ -260,6 +269,8 @@ for _name in (
     "LOGIN_FAILURES_PER_ACCOUNT",
     "LOGIN_FAILURES_PER_ADDRESS",
     "LOGIN_FAILURE_WINDOW_SECONDS",
+    "PROBLEM_REPORT_WINDOW_HOURS",
+    "POSTPONE_REQUEST_TTL_HOURS",
 ):
     if globals()[_name] <= 0:
         raise ImproperlyConfigured(f"{_name} must be a positive whole number.")

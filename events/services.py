@@ -28,6 +28,7 @@ EVENT_TYPES = (
     "session.postpone_accepted",
     "session.postpone_declined",
     "session.postpone_expired",
+    "session.postpone_withdrawn",
     "recording.available",
     "recording.expired",
     "rating.published",

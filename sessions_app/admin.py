@@ -3,9 +3,11 @@ from __future__ import annotations
 import re
 
 from django.contrib import admin, messages
+from django.shortcuts import redirect
+from django.urls import reverse
 
 from config.api.errors import ApplicationError
-from sessions_app import services
+from sessions_app import policy_admin, services
 from sessions_app.models import Appointment, Session, SessionLog, SessionReport
 
 _NUMBER = re.compile(r"^(?:SESS-)?0*(\d+)$", re.IGNORECASE)
@@ -79,7 +81,17 @@ class SessionAdmin(admin.ModelAdmin):
     list_select_related = ["coach", "customer"]
     readonly_fields = [f.name for f in Session._meta.fields]
     inlines = [SessionLogInline, SessionReportInline, *_extra_inlines()]
-    actions = ["cancel_sessions", "complete_sessions"]
+    actions = ["cancel_sessions", "complete_sessions", "propose_another_time"]
+
+    def get_urls(self):
+        return [*policy_admin.propose_urls(self), *super().get_urls()]
+
+    @admin.action(description="Propose another time (one scheduled, pending session)", permissions=["change"])
+    def propose_another_time(self, request, queryset):
+        if queryset.count() != 1:
+            self.message_user(request, "Select exactly one session to propose another time for.", messages.WARNING)
+            return None
+        return redirect(reverse("admin:sessions_app_session_propose", args=[queryset.get().pk]))
 
     @admin.display(description="Number", ordering="number")
     def display_number(self, obj: Session) -> str:

@@ -19,6 +19,7 @@ from sessions_app.models import Appointment, Session
 from sessions_app.serializers import (
     AppointmentCreateSerializer,
     AppointmentSerializer,
+    AttendanceSerializer,
     CancelSerializer,
     RangeFilterSerializer,
     ReportUpdateSerializer,
@@ -343,6 +344,8 @@ ReportSerializer = inline_serializer(
         "ended_at": serializers.DateTimeField(allow_null=True),
         "actual_duration_seconds": serializers.IntegerField(),
         "participants": serializers.ListField(child=serializers.DictField()),
+        "attendance": AttendanceSerializer(allow_null=True),
+        "outcome": serializers.ChoiceField(choices=Session.Outcome.choices, allow_null=True),
         "timeline": SessionLogSerializer(many=True),
         "messages_count": serializers.IntegerField(),
         "media_count": serializers.IntegerField(),
@@ -384,14 +387,17 @@ class SessionReportApi(APIView):
             actual = int((session.ended_at - session.started_at).total_seconds())
         counts = chat_selectors.message_counts(session=session)
         field = serializers.DateTimeField()
+        rendered = SessionSerializer(session).data
         return {
-            "session": SessionSerializer(session).data,
+            "session": rendered,
             "scheduled_start": field.to_representation(session.scheduled_start),
             "scheduled_end": field.to_representation(session.scheduled_end),
             "started_at": field.to_representation(session.started_at) if session.started_at else None,
             "ended_at": field.to_representation(session.ended_at) if session.ended_at else None,
             "actual_duration_seconds": actual,
             "participants": _participant_timeline(session, logs),
+            "attendance": rendered["attendance"],
+            "outcome": rendered["outcome"],
             "timeline": SessionLogSerializer(logs, many=True).data,
             "messages_count": counts["messages_count"],
             "media_count": counts["media_count"],

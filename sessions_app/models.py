@@ -15,6 +15,10 @@ class AppointmentQuerySet(models.QuerySet):
         live = Session.objects.filter(appointment=models.OuterRef("pk")).exclude(status=Session.Status.CANCELLED)
         return self.annotate(is_booked=models.Exists(live))
 
+    def not_held(self) -> AppointmentQuerySet:
+        """Slots no open postpone request holds (a held slot is promised to one session's customer)."""
+        return self.exclude(postpone_requests__status="PENDING")
+
 
 class Appointment(models.Model):
     """A coach's published slot. Instant sessions create one of their own (``is_instant``)."""
@@ -59,6 +63,16 @@ class Session(models.Model):
         COMPLETED = "COMPLETED", "Completed"
         CANCELLED = "CANCELLED", "Cancelled"
 
+    class Attendance(models.TextChoices):
+        ATTENDED = "ATTENDED", "Attended"
+        LATE = "LATE", "Late"
+        ABSENT = "ABSENT", "Absent"
+
+    class Outcome(models.TextChoices):
+        HELD = "HELD", "Held"
+        COACH_NO_SHOW = "COACH_NO_SHOW", "Coach did not show"
+        CUSTOMER_NO_SHOW = "CUSTOMER_NO_SHOW", "Customer did not show"
+
     ACTIVE_STATUSES = (Status.IN_PROGRESS, Status.END_REQUEST_PENDING)
     FINAL_STATUSES = (Status.COMPLETED, Status.CANCELLED)
 
@@ -92,6 +106,15 @@ class Session(models.Model):
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
     cancel_reason = models.CharField(max_length=500, blank=True)
+    # The cancellation policy in force at booking (SPEC 11): free until then, "late" afterwards.
+    free_cancel_until = models.DateTimeField(null=True, blank=True)
+    late_cancellation = models.BooleanField(default=False)
+    # Written once, by the completion (sessions_app.services.attendance), from the join/leave record.
+    attendance_coach = models.CharField(max_length=8, choices=Attendance.choices, blank=True)
+    attendance_customer = models.CharField(max_length=8, choices=Attendance.choices, blank=True)
+    outcome = models.CharField(max_length=20, choices=Outcome.choices, blank=True)
+    # Set when the problem-report window passed with no open report (or the last one was resolved).
+    confirmed_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(default=timezone.now, editable=False)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -181,6 +204,12 @@ class SessionLog(models.Model):
         RECORDING_STOPPED = "RECORDING_STOPPED"
         RECORDING_FAILED = "RECORDING_FAILED"
         REPORT_UPDATED = "REPORT_UPDATED"
+        POSTPONE_REQUESTED = "POSTPONE_REQUESTED"
+        POSTPONE_DECLINED = "POSTPONE_DECLINED"
+        POSTPONE_WITHDRAWN = "POSTPONE_WITHDRAWN"
+        POSTPONE_EXPIRED = "POSTPONE_EXPIRED"
+        PROBLEM_REPORTED = "PROBLEM_REPORTED"
+        PROBLEM_RESOLVED = "PROBLEM_RESOLVED"
 
     CLIENT_ACTIONS = (
         Action.ENTERED,
@@ -238,3 +267,89 @@ class IdempotencyKey(models.Model):
 
     class Meta:
         constraints = [models.UniqueConstraint(fields=["user", "key"], name="idempotency_key_per_user")]
+
+
+class PostponeRequest(models.Model):
+    """A proposal of another slot for a pending scheduled session, which the customer answers (SPEC 11).
+
+    While ``PENDING`` it holds ``proposed_appointment``: a partial unique index lets one slot be
+    offered by one open request only, and on PostgreSQL triggers (migration 0006) keep a held slot
+    from being booked and a booked slot from being held, whatever the order of the racing writers.
+    """
+
+    class Status(models.TextChoices):
+        PENDING = "PENDING", "Pending"
+        ACCEPTED = "ACCEPTED", "Accepted"
+        DECLINED = "DECLINED", "Declined"
+        WITHDRAWN = "WITHDRAWN", "Withdrawn"
+        EXPIRED = "EXPIRED", "Expired"
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    session = models.ForeignKey(Session, on_delete=models.CASCADE, related_name="postpone_requests")
+    proposed_appointment = models.ForeignKey(
+        Appointment, null=True, on_delete=models.SET_NULL, related_name="postpone_requests"
+    )
+    proposed_start = models.DateTimeField()
+    proposed_end = models.DateTimeField()
+    status = models.CharField(max_length=12, choices=Status.choices, default=Status.PENDING)
+    requested_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    reason = models.CharField(max_length=500, blank=True)
+    expires_at = models.DateTimeField()
+    created_at = models.DateTimeField(default=timezone.now)
+    answered_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["proposed_appointment"], condition=Q(status="PENDING"), name="one_open_hold_per_appointment"
+            ),
+            models.UniqueConstraint(
+                fields=["session"], condition=Q(status="PENDING"), name="one_open_postpone_request_per_session"
+            ),
+        ]
+        indexes = [models.Index(fields=["status", "expires_at"])]
+
+    def __str__(self) -> str:
+        return f"Postpone {self.session_id} to {self.proposed_start:%Y-%m-%d %H:%M} ({self.status})"
+
+
+class ProblemReport(models.Model):
+    """A participant's report of a problem with a session, decided by staff (SPEC 11)."""
+
+    class Kind(models.TextChoices):
+        COACH_NO_SHOW = "COACH_NO_SHOW", "Coach did not show"
+        CUSTOMER_NO_SHOW = "CUSTOMER_NO_SHOW", "Customer did not show"
+        TECHNICAL = "TECHNICAL", "Technical problem"
+        CONDUCT = "CONDUCT", "Conduct"
+        OTHER = "OTHER", "Other"
+
+    class Status(models.TextChoices):
+        OPEN = "OPEN", "Open"
+        UPHELD = "UPHELD", "Upheld"
+        DISMISSED = "DISMISSED", "Dismissed"
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    session = models.ForeignKey(Session, on_delete=models.CASCADE, related_name="problem_reports")
+    reported_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    kind = models.CharField(max_length=20, choices=Kind.choices)
+    text = models.TextField(max_length=4000)
+    status = models.CharField(max_length=12, choices=Status.choices, default=Status.OPEN)
+    response = models.TextField(max_length=4000, blank=True)
+    responded_at = models.DateTimeField(null=True, blank=True)
+    resolution = models.TextField(max_length=4000, blank=True)
+    resolved_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    resolved_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["created_at"]
+        constraints = [
+            models.UniqueConstraint(fields=["session", "reported_by"], name="one_problem_report_per_participant"),
+        ]
+        indexes = [models.Index(fields=["status", "created_at"])]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} on {self.session_id} ({self.status})"

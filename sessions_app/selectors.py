@@ -93,6 +93,7 @@ def appointment_free_for_coach(
         )
         .with_booking()
         .filter(is_booked=False)
+        .not_held()
     )
     if start := filters.get("from"):
         qs = qs.filter(start__gte=start)

@@ -2,11 +2,12 @@ from __future__ import annotations
 
 from django.conf import settings
 from django.utils import timezone
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from accounts.serializers import PersonSerializer
 from config.api.fields import StrictDateTimeField
-from sessions_app.models import Appointment, Session, SessionLog
+from sessions_app.models import Appointment, PostponeRequest, ProblemReport, Session, SessionLog
 
 
 class AppointmentSerializer(serializers.ModelSerializer):
@@ -52,6 +53,11 @@ class SessionFilterSerializer(RangeFilterSerializer):
 SessionFilterSerializer._declared_fields.update(RangeFilterSerializer._declared_fields)  # noqa: SLF001
 
 
+class AttendanceSerializer(serializers.Serializer):
+    coach = serializers.ChoiceField(choices=Session.Attendance.choices)
+    customer = serializers.ChoiceField(choices=Session.Attendance.choices)
+
+
 class SessionSerializer(serializers.ModelSerializer):
     number = serializers.CharField(source="display_number", read_only=True)
     coach = PersonSerializer(read_only=True)
@@ -64,6 +70,8 @@ class SessionSerializer(serializers.ModelSerializer):
     can_chat = serializers.SerializerMethodField()
     join_opens_at = serializers.DateTimeField(read_only=True)
     join_closes_at = serializers.DateTimeField(read_only=True)
+    attendance = serializers.SerializerMethodField()
+    outcome = serializers.SerializerMethodField()
 
     class Meta:
         model = Session
@@ -92,9 +100,24 @@ class SessionSerializer(serializers.ModelSerializer):
             "can_chat",
             "join_opens_at",
             "join_closes_at",
+            "free_cancel_until",
+            "late_cancellation",
+            "attendance",
+            "outcome",
+            "confirmed_at",
             "created_at",
         ]
         read_only_fields = fields
+
+    @extend_schema_field(AttendanceSerializer(allow_null=True))
+    def get_attendance(self, session: Session) -> dict | None:
+        if not session.attendance_coach:
+            return None
+        return {"coach": session.attendance_coach, "customer": session.attendance_customer}
+
+    @extend_schema_field(serializers.ChoiceField(choices=Session.Outcome.choices, allow_null=True))
+    def get_outcome(self, session: Session) -> str | None:
+        return session.outcome or None
 
     def _now(self):
         if "now" not in self.context:
@@ -229,3 +252,57 @@ class StartCallSerializer(serializers.Serializer):
 
 
 _ = settings
+
+
+class PostponeRequestSerializer(serializers.ModelSerializer):
+    session_id = serializers.UUIDField(read_only=True)
+    proposed_appointment_id = serializers.UUIDField(read_only=True, allow_null=True)
+    requested_by = serializers.SerializerMethodField()
+
+    class Meta:
+        model = PostponeRequest
+        fields = [
+            "id",
+            "session_id",
+            "status",
+            "proposed_appointment_id",
+            "proposed_start",
+            "proposed_end",
+            "requested_by",
+            "reason",
+            "expires_at",
+            "created_at",
+            "answered_at",
+        ]
+        read_only_fields = fields
+
+    @extend_schema_field(ActorSerializer)
+    def get_requested_by(self, request: PostponeRequest) -> dict:
+        return {"id": str(request.requested_by_id), "role": request.requested_by.role}
+
+
+class PostponeRequestCreateSerializer(serializers.Serializer):
+    appointment_id = serializers.UUIDField()
+    reason = serializers.CharField(required=False, allow_blank=True, max_length=500, default="")
+
+
+class ProblemReportSerializer(serializers.ModelSerializer):
+    reported_by = serializers.SerializerMethodField()
+
+    class Meta:
+        model = ProblemReport
+        fields = ["id", "kind", "text", "reported_by", "status", "response", "resolution", "created_at"]
+        read_only_fields = fields
+
+    @extend_schema_field(ActorSerializer)
+    def get_reported_by(self, report: ProblemReport) -> dict:
+        return {"id": str(report.reported_by_id), "role": report.reported_by.role}
+
+
+class ProblemReportCreateSerializer(serializers.Serializer):
+    kind = serializers.ChoiceField(choices=ProblemReport.Kind.choices)
+    text = serializers.CharField(min_length=1, max_length=4000)
+
+
+class ProblemResponseSerializer(serializers.Serializer):
+    text = serializers.CharField(min_length=1, max_length=4000)

@@ -1,5 +1,5 @@
 from config.api.routing import api_path
-from sessions_app import apis
+from sessions_app import apis, policy_apis
 
 urlpatterns = [
     api_path("coach/appointments", apis.CoachAppointmentListApi.as_view(), "coach-appointments"),
@@ -17,4 +17,21 @@ urlpatterns = [
     api_path("sessions/<session_id>/end/decline", apis.SessionEndDeclineApi.as_view(), "session-end-decline"),
     api_path("sessions/<session_id>/logs", apis.SessionLogsApi.as_view(), "session-logs"),
     api_path("sessions/<session_id>/report", apis.SessionReportApi.as_view(), "session-report"),
+    api_path(
+        "sessions/<session_id>/postpone-requests", policy_apis.PostponeRequestListApi.as_view(), "postpone-requests"
+    ),
+    *[
+        api_path(
+            f"sessions/<session_id>/postpone-requests/<request_id>/{answer}",
+            policy_apis.PostponeRequestAnswerApi.as_view(answer=answer),
+            f"postpone-request-{answer}",
+        )
+        for answer in ("accept", "decline", "withdraw")
+    ],
+    api_path("sessions/<session_id>/problems", policy_apis.ProblemReportListApi.as_view(), "problem-reports"),
+    api_path(
+        "sessions/<session_id>/problems/<problem_id>/response",
+        policy_apis.ProblemResponseApi.as_view(),
+        "problem-report-response",
+    ),
 ]

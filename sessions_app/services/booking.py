@@ -20,7 +20,7 @@ from sessions_app.errors import (
     InvalidState,
     SlotUnavailable,
 )
-from sessions_app.models import Appointment, Session, SessionNumber
+from sessions_app.models import Appointment, PostponeRequest, Session, SessionNumber
 from sessions_app.services._common import (
     Action,
     Status,
@@ -44,6 +44,11 @@ def _check_time_free(
     Run under the coach's lock; the database constraints re-check it on PostgreSQL."""
     if Session.objects.exclude(status=Status.CANCELLED).filter(appointment=appointment).exists():
         raise SlotUnavailable("This slot is already booked.")
+    holds = PostponeRequest.objects.filter(proposed_appointment=appointment, status=PostponeRequest.Status.PENDING)
+    if moving is not None:
+        holds = holds.exclude(session=moving)
+    if holds.exists():
+        raise SlotUnavailable("This slot is held for another session's postpone request.")
     live = blocking_sessions()
     if moving is not None:
         live = live.exclude(pk=moving.pk)
@@ -88,11 +93,20 @@ def _new_session(
         channel_name=video.new_channel_name(),
         coach_uid=coach_uid,
         customer_uid=video.new_uid(exclude=(coach_uid,)),
+        free_cancel_until=free_cancel_until(type=type, start=start),
         created_at=now,
     )
     log_action(session=session, action=Action.BOOKED, actor=customer, at=now)
     send_after_commit(signals.session_booked, session_id=session.pk, actor=customer)
     return session
+
+
+def free_cancel_until(*, type: str, start: datetime) -> datetime | None:
+    """The cancellation policy fixed at booking: free until ``CANCEL_FREE_HOURS`` before the start.
+    An instant session starts at booking, so it has no free window to lose: ``None``, never late."""
+    if type == Session.Type.INSTANT:
+        return None
+    return start - timedelta(hours=settings.CANCEL_FREE_HOURS)
 
 
 def _check_customer(customer: User) -> None:
@@ -212,50 +226,77 @@ def session_book_instant(
         raise
 
 
-def session_reschedule(*, session: Session, user: User, appointment_id, now: datetime | None = None) -> Session:
-    now = resolve_now(now)
+def check_movable(session: Session) -> None:
     if session.status != Status.PENDING:
         raise InvalidState(f"The session is {session.status}; only a pending session can be moved.")
     if session.type != Session.Type.SCHEDULED:
         raise InvalidState("Only scheduled sessions can be moved.")
+
+
+def movable_to(*, session: Session, appointment_id, now: datetime) -> Appointment:
+    """The slot ``session`` may move to: a free-looking slot of its coach, far enough ahead, long enough.
+    The final word is :func:`move_locked`'s, under the coach's lock."""
+    check_movable(session)
     appointment = Appointment.objects.filter(pk=appointment_id, coach_id=session.coach_id, is_instant=False).first()
     if appointment is None:
         raise ValidationFailed(fields={"appointment_id": ["No such appointment of this coach."]})
-    if appointment.pk == session.appointment_id:
-        return session
     if session.duration_minutes > appointment.duration_minutes:
         raise DurationExceedsAppointment("The session is longer than that appointment.")
     if appointment.start < now + timedelta(minutes=settings.MIN_BOOKING_NOTICE_MINUTES):
         raise BookingTooLate(f"Sessions must be booked at least {settings.MIN_BOOKING_NOTICE_MINUTES} minutes ahead.")
+    return appointment
+
+
+def move_locked(*, session: Session, appointment: Appointment, actor: User | None, now: datetime) -> Session:
+    """Move a pending session to ``appointment``. The caller holds a transaction and the coach's lock
+    (``lock_coach_and_slot``); the cancellation window moves with the start, keeping its length."""
     start = appointment.start
     end = start + timedelta(minutes=session.duration_minutes)
+    _check_time_free(
+        appointment=appointment,
+        coach_id=session.coach_id,
+        customer_id=session.customer_id,
+        start=start,
+        end=end,
+        moving=session,
+    )
+    old_start = session.scheduled_start
+    window = {}
+    if session.free_cancel_until is not None:
+        window["free_cancel_until"] = start - (old_start - session.free_cancel_until)
+    session = transition(
+        session=session,
+        allowed=(Status.PENDING,),
+        to=Status.PENDING,
+        appointment=appointment,
+        scheduled_start=start,
+        scheduled_end=end,
+        **window,
+    )
+    log_action(
+        session=session, action=Action.RESCHEDULED, actor=actor, at=now, text=f"{iso(old_start)} -> {iso(start)}"
+    )
+    return session
+
+
+def session_reschedule(*, session: Session, user: User, appointment_id, now: datetime | None = None) -> Session:
+    """The customer (or staff) moves a pending session to another free slot of its coach.
+
+    A coach proposes instead (postpone requests, SPEC 11): the customer's booking is theirs to move.
+    Inside the cancellation window the customer can no longer move it (400 ``booking_too_late``)."""
+    now = resolve_now(now)
+    check_movable(session)
+    if user.pk == session.coach_id:
+        raise PermissionDeniedError("Coaches propose another time with a postpone request.")
+    appointment = movable_to(session=session, appointment_id=appointment_id, now=now)
+    if appointment.pk == session.appointment_id:
+        return session
+    if user.pk == session.customer_id and session.free_cancel_until and now > session.free_cancel_until:
+        raise BookingTooLate("The free change window of this session has passed; it can no longer be moved.")
     try:
         with transaction.atomic():
             lock_coach_and_slot(coach_id=session.coach_id, appointment=appointment)
-            _check_time_free(
-                appointment=appointment,
-                coach_id=session.coach_id,
-                customer_id=session.customer_id,
-                start=start,
-                end=end,
-                moving=session,
-            )
-            old_start = session.scheduled_start
-            session = transition(
-                session=session,
-                allowed=(Status.PENDING,),
-                to=Status.PENDING,
-                appointment=appointment,
-                scheduled_start=start,
-                scheduled_end=end,
-            )
-            log_action(
-                session=session,
-                action=Action.RESCHEDULED,
-                actor=user,
-                at=now,
-                text=f"{iso(old_start)} -> {iso(start)}",
-            )
+            session = move_locked(session=session, appointment=appointment, actor=user, now=now)
     except IntegrityError as exc:
         if is_exclusion_violation(exc):
             raise SlotUnavailable("This time is no longer available.") from exc

@@ -16,7 +16,7 @@ from sessions_app.errors import (
     InvalidState,
     OutsideJoinWindow,
 )
-from sessions_app.models import Session
+from sessions_app.models import PostponeRequest, Session
 from sessions_app.services._common import (
     NO_SHOW,
     Action,
@@ -27,6 +27,7 @@ from sessions_app.services._common import (
     send_after_commit,
     transition,
 )
+from sessions_app.services.attendance import attendance_fields
 
 
 def session_cancel(
@@ -37,6 +38,13 @@ def session_cancel(
     with transaction.atomic():
         session = lock_session(session)
         now = resolve_now(now)
+        # Late: a participant cancels after the free window fixed at booking (staff and the system never are).
+        late = bool(
+            by is not None
+            and session.is_participant(by)
+            and session.free_cancel_until is not None
+            and now > session.free_cancel_until
+        )
         session = transition(
             session=session,
             allowed=(Status.PENDING,),
@@ -45,8 +53,14 @@ def session_cancel(
             cancelled_at=now,
             cancelled_by=by,
             cancel_reason=reason[:500],
+            late_cancellation=late,
         )
-        log_action(session=session, action=Action.CANCELLED, actor=by, text=reason, at=now)
+        # A proposal for a session that is gone holds its slot no longer.
+        PostponeRequest.objects.filter(session=session, status=PostponeRequest.Status.PENDING).update(
+            status=PostponeRequest.Status.EXPIRED, answered_at=now
+        )
+        text = f"{reason} (late cancellation)".strip() if late else reason
+        log_action(session=session, action=Action.CANCELLED, actor=by, text=text, at=now)
         send_after_commit(signals.session_cancelled, signals.session_updated, session_id=session.pk, actor=by)
     return session
 
@@ -158,6 +172,9 @@ def session_complete(
         session = lock_session(session)
         now = resolve_now(now)
         session = transition(session=session, allowed=allowed, to=Status.COMPLETED, condition=condition, ended_at=now)
+        # Decided from the join/leave record at the end: a session one side never joined is a no-show.
+        Session.objects.filter(pk=session.pk).update(**attendance_fields(session=session))
+        session.refresh_from_db()
         log_action(session=session, action=Action.COMPLETED, actor=actor, text=reason, at=now)
         send_after_commit(signals.session_completed, signals.session_updated, session_id=session.pk, actor=actor)
     return session

@@ -316,8 +316,9 @@ def test_failed_booking_releases_its_idempotency_key(api, coach, customer, setti
 
 
 def test_reschedule_moves_a_pending_session_to_another_free_slot(api, coach, customer):
-    old = AppointmentFactory(coach=coach, start=_in(3))
-    new = AppointmentFactory(coach=coach, start=_in(6))
+    # Both well outside the free-change window (CANCEL_FREE_HOURS before the start).
+    old = AppointmentFactory(coach=coach, start=_in(30))
+    new = AppointmentFactory(coach=coach, start=_in(36))
     session_id = _book(api(customer), old).json()["id"]
     res = api(customer).patch(f"/api/v1/sessions/{session_id}", {"appointment_id": str(new.id)}, format="json")
     assert res.status_code == 200, res.json()
@@ -331,8 +332,8 @@ def test_reschedule_moves_a_pending_session_to_another_free_slot(api, coach, cus
 
 
 def test_reschedule_to_a_booked_slot_is_refused(api, coach, customer, outsider):
-    mine = AppointmentFactory(coach=coach, start=_in(3))
-    taken = AppointmentFactory(coach=coach, start=_in(6))
+    mine = AppointmentFactory(coach=coach, start=_in(30))
+    taken = AppointmentFactory(coach=coach, start=_in(36))
     session_id = _book(api(customer), mine).json()["id"]
     _book(api(outsider), taken)
     res = api(customer).patch(f"/api/v1/sessions/{session_id}", {"appointment_id": str(taken.id)}, format="json")
