@@ -9,7 +9,7 @@ from django.utils import timezone
 
 from sessions_app.models import PostponeRequest, Session
 from sessions_app.services import problems
-from tests.factories import AppointmentFactory
+from tests.factories import AppointmentFactory, CoachFactory
 from tests.sessions_app.conftest import session_in_state
 
 pytestmark = pytest.mark.django_db
@@ -26,7 +26,8 @@ def admin_client(client, staff):
 def test_the_queue_lists_open_reports_first_oldest_first(
     admin_client, coach, customer, staff, django_assert_max_num_queries
 ):
-    sessions = [session_in_state(Session.Status.COMPLETED, coach=coach, customer=customer) for _ in range(3)]
+    # Three coaches: one coach's slots may not overlap (an exclusion constraint on PostgreSQL).
+    sessions = [session_in_state(Session.Status.COMPLETED, coach=CoachFactory(), customer=customer) for _ in range(3)]
     old = timezone.now() - timedelta(hours=5)
     first = problems.problem_report_create(session=sessions[0], actor=customer, kind="OTHER", text="a", now=old)
     decided = problems.problem_report_create(session=sessions[1], actor=customer, kind="OTHER", text="b", now=old)
