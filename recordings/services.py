@@ -39,6 +39,7 @@ from recordings.errors import (
 from recordings.models import Recording, RecordingFile, WebhookEvent
 from sessions_app.errors import InvalidState
 from sessions_app.models import Session, SessionLog
+from sessions_app.services.encryption import session_media_encryption_get
 
 logger = logging.getLogger(__name__)
 
@@ -139,12 +140,16 @@ def recording_start(*, session: Session, user: User, now: datetime | None = None
         resource_id = agora.acquire(channel_name=session.channel_name, uid=uid)
         Recording.objects.filter(pk=recording.pk).update(resource_id=resource_id)
         token = video.rtc_token(channel_name=session.channel_name, uid=uid, expires_at=session.hard_end)
+        # The participants encrypt the media (SPEC 9): the recorder needs the same key to decode it.
+        encryption = session_media_encryption_get(session=session)
         sid = agora.start(
             resource_id=resource_id,
             channel_name=session.channel_name,
             uid=uid,
             token=token,
             file_name_prefix=prefix,
+            encryption_key=encryption.key if encryption else None,
+            encryption_salt=encryption.salt if encryption else None,
         )
     except agora.AgoraError as exc:
         _fail(
