@@ -21,8 +21,11 @@ from accounts.serializers import (
     RegisterSerializer,
     UserSerializer,
 )
-from config.api.errors import NotFoundError
+from config.api.errors import NotFoundError, ValidationFailed
 from config.api.schema import errors
+from privacy.models import ErasureRecord
+from privacy.serializers import AccountDeleteSerializer
+from privacy.services import user_erase
 
 
 def client_address(request) -> str:
@@ -80,6 +83,22 @@ class MeApi(APIView):
         serializer.is_valid(raise_exception=True)
         services.user_update(user=request.user, **serializer.validated_data)
         return Response(MeSerializer(self._me(request)).data)
+
+    @extend_schema(
+        request=AccountDeleteSerializer,
+        responses={
+            204: OpenApiResponse(description="Erased: logged out everywhere."),
+            **errors("validation_error", "not_authenticated"),
+        },
+    )
+    def delete(self, request):
+        serializer = AccountDeleteSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        if not request.user.check_password(serializer.validated_data["password"]):
+            raise ValidationFailed(fields={"password": ["The password is wrong."]})
+        # The erasure itself lives in privacy (it runs every app's step through its registry).
+        user_erase(user=request.user, actor=request.user, source=ErasureRecord.Source.SELF)
+        return Response(status=status.HTTP_204_NO_CONTENT)
 
     @staticmethod
     def _me(request):

@@ -62,6 +62,7 @@ INSTALLED_APPS = [
     "chat",
     "recordings",
     "ratings",
+    "privacy",
 ]
 
 MIDDLEWARE = [
@@ -152,6 +153,8 @@ CELERY_BEAT_SCHEDULE = {
     "sweep-processing-recordings": {"task": "recordings.tasks.sweep_processing_recordings", "schedule": 600.0},
     "moderate-ratings-backlog": {"task": "ratings.tasks.moderate_backlog", "schedule": 300.0},
     "dispatch-pending-events": {"task": "events.tasks.dispatch_pending_events", "schedule": 30.0},
+    "sweep-data-exports": {"task": "privacy.tasks.sweep_exports", "schedule": 600.0},
+    "retry-pending-deletions": {"task": "privacy.tasks.retry_pending_deletions", "schedule": 600.0},
 }
 
 # --- Storage --------------------------------------------------------------------------
@@ -231,6 +234,9 @@ CHAT_MEDIA_URL_TTL_SECONDS = env.int("CHAT_MEDIA_URL_TTL_SECONDS", default=300)
 RECORDING_RETENTION_DAYS = env.int("RECORDING_RETENTION_DAYS", default=30)
 RECORDING_URL_TTL_SECONDS = env.int("RECORDING_URL_TTL_SECONDS", default=300)
 RTC_TOKEN_TTL_MINUTES = env.int("RTC_TOKEN_TTL_MINUTES", default=60)
+EXPORT_RETENTION_HOURS = env.int("EXPORT_RETENTION_HOURS", default=72)
+EXPORT_INTERVAL_HOURS = env.int("EXPORT_INTERVAL_HOURS", default=24)
+EXPORT_URL_TTL_SECONDS = env.int("EXPORT_URL_TTL_SECONDS", default=300)
 RECORDING_UPLOAD_GRACE_MINUTES = env.int("RECORDING_UPLOAD_GRACE_MINUTES", default=30)
 RECORDING_UPLOAD_GIVE_UP_HOURS = env.int("RECORDING_UPLOAD_GIVE_UP_HOURS", default=24)
 RATINGS_AUTO_APPROVE = env_bool("RATINGS_AUTO_APPROVE", default=True)
@@ -255,6 +261,9 @@ for _name in (
     "CHAT_MEDIA_URL_TTL_SECONDS",
     "RECORDING_URL_TTL_SECONDS",
     "RTC_TOKEN_TTL_MINUTES",
+    "EXPORT_RETENTION_HOURS",
+    "EXPORT_INTERVAL_HOURS",
+    "EXPORT_URL_TTL_SECONDS",
     "AUTH_TOKEN_TTL_HOURS",
     "LOGIN_FAILURES_PER_ACCOUNT",
     "LOGIN_FAILURES_PER_ADDRESS",
