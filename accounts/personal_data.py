@@ -55,8 +55,13 @@ def erase_lock_out(ctx: registry.ErasureContext) -> dict:
     """First of all: nobody can act as the person any more (no login, no token)."""
     user = ctx.user
     with transaction.atomic():
-        user.set_unusable_password()
-        User.objects.filter(pk=user.pk).update(is_active=False, password=user.password)
+        if user.has_usable_password():  # once: a second erasure leaves the row as it is
+            user.set_unusable_password()
+        User.objects.filter(pk=user.pk).update(
+            is_active=False, is_staff=False, is_superuser=False, password=user.password
+        )
+        user.groups.clear()
+        user.user_permissions.clear()
         tokens, _ = AuthToken.objects.filter(user=user).delete()
     return {"tokens_revoked": tokens}
 
