@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from django.contrib.admin.models import LogEntry
+from django.contrib.contenttypes.models import ContentType
 from django.db import transaction
 from knox.models import AuthToken
 
@@ -74,6 +76,11 @@ def erase_identity(ctx: registry.ErasureContext) -> dict:
     User.objects.filter(pk=user.pk).update(
         first_name=DELETED_NAME, last_name="", email=placeholder_email(user), last_login=None
     )
+    # The admin's history names objects by str(), which for accounts and profiles is the e-mail.
+    LogEntry.objects.filter(
+        content_type__in=[ContentType.objects.get_for_model(m) for m in (User, CoachProfile)],
+        object_id=str(user.pk),
+    ).update(object_repr=DELETED_NAME)
     profiles = CoachProfile.objects.filter(user=user).update(
         bio="",
         categories=[],

@@ -266,3 +266,31 @@ def test_a_storage_outage_defers_deletions_and_the_retry_job_finishes_them(api, 
     world.recording.refresh_from_db()
     assert world.recording.status == Recording.Status.EXPIRED
     assert services.pending_deletions_retry(now=later + timedelta(days=2)) == {"done": 0, "failed": 0}
+
+
+def test_the_admin_history_and_pages_no_longer_show_the_address(api, customer, staff):
+    from django.contrib.admin.models import CHANGE, LogEntry
+    from django.contrib.contenttypes.models import ContentType
+    from django.test import Client
+
+    old_email = customer.email
+    LogEntry.objects.create(
+        user=staff,
+        content_type=ContentType.objects.get_for_model(User),
+        object_id=str(customer.pk),
+        object_repr=str(customer),
+        action_flag=CHANGE,
+    )
+    record = services.user_erase(user=customer, actor=None, source=ErasureRecord.Source.STAFF)
+    assert LogEntry.objects.get(object_id=str(customer.pk)).object_repr == "Deleted user"
+    admin = Client()
+    admin.force_login(staff)
+    for path in (
+        "/admin/privacy/erasurerecord/",
+        f"/admin/privacy/erasurerecord/{record.pk}/change/",
+        "/admin/privacy/dataexport/",
+        "/admin/privacy/pendingdeletion/",
+    ):
+        page = admin.get(path)
+        assert page.status_code == 200, path
+        assert old_email not in page.content.decode()
