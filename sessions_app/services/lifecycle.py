@@ -27,7 +27,11 @@ from sessions_app.services._common import (
     send_after_commit,
     transition,
 )
-from sessions_app.services.encryption import MediaEncryption, session_media_encryption
+from sessions_app.services.encryption import (
+    MediaEncryption,
+    session_media_encryption,
+    session_media_encryption_get,
+)
 
 
 def session_cancel(
@@ -101,15 +105,18 @@ def session_start_call(*, session: Session, user: User, now: datetime | None = N
             log_action(session=session, action=Action.STARTED, actor=user, at=now)
             log_action(session=session, action=Action.ENTERED, actor=user, at=now)
             send_after_commit(signals.session_started, signals.session_updated, session_id=session.pk, actor=user)
+            # Still under the row lock: the first caller makes the key, everyone after reads it.
+            encryption = session_media_encryption(session=session)
         elif session.status in Session.ACTIVE_STATUSES:
             if now >= session.hard_end:
                 raise OutsideJoinWindow("This session's time is over.")
             entered = session.logs.filter(action=Action.ENTERED, actor=user).exists()
             log_action(session=session, action=Action.RECONNECTED if entered else Action.ENTERED, actor=user, at=now)
+            # Never made here: a call that started without a key (before encryption was released)
+            # stays unencrypted, or a rejoining client could not hear the one still in the channel.
+            encryption = session_media_encryption_get(session=session)
         else:
             raise InvalidState(f"The session is {session.status}.")
-        # Still under the row lock: the first caller makes the key, everyone after reads it.
-        encryption = session_media_encryption(session=session)
 
     return _credentials(session=session, user=user, now=now, encryption=encryption)
 

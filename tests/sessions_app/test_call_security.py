@@ -196,3 +196,14 @@ def test_renewal_by_someone_else_is_404(agora, api, coach, customer, outsider, o
         res = _renew(api(user), session)
         assert res.status_code == 404
         assert error_code(res) == "not_found"
+
+
+def test_a_call_started_without_a_key_stays_unencrypted_on_rejoin(agora, api, coach, customer):
+    # Started before encryption was released: both clients are in the channel without a key.
+    start = timezone.now() - timedelta(minutes=5)
+    session = SessionFactory(
+        appointment__coach=coach, appointment__start=start, customer=customer, status="IN_PROGRESS", started_at=start
+    )
+    body = _start_call(api(customer), session)
+    assert body["encryption"] is None
+    assert not SessionMediaKey.objects.filter(session=session).exists()
