@@ -264,20 +264,53 @@ def user_erase(
 ) -> ErasureRecord:
     """Erase a person (SPEC 10): every registered step runs in order, each one idempotent, so a
     second erasure (or one resumed after a crash) only does what is left. The record keeps who
-    asked, when, and each step's counts; storage deletions that failed wait in PendingDeletion."""
+    asked, when, and each step's counts; storage deletions that failed wait in PendingDeletion.
+
+    A step that fails does not stop the others (the person is locked out first, whatever
+    happens next): the record then stays without ``completed_at`` and the retry job runs the
+    erasure again until every step went through."""
     now = _now(now)
     record = ErasureRecord.objects.create(
         user=user, user_ref=user.pk, requested_by=actor, source=source, started_at=now
     )
-    ctx = registry.ErasureContext(user=user, actor=actor, now=now, record=record)
-    summary: dict[str, dict] = {}
+    return _run_steps(record=record, user=user, now=now)
+
+
+def _run_steps(*, record: ErasureRecord, user: User, now: datetime) -> ErasureRecord:
+    ctx = registry.ErasureContext(user=user, actor=record.requested_by, now=now, record=record)
+    summary: dict[str, dict] = dict(record.summary or {})
+    failed = []
     for step in registry.erasure_steps():
-        summary[step.name] = step.run(ctx) or {}
+        try:
+            result = step.run(ctx) or {}
+        except Exception as exc:
+            logger.exception("erasure %s: step %s failed; the retry job runs it again", record.pk, step.name)
+            failed.append(step.name)
+            summary[step.name] = {"error": type(exc).__name__}
+        else:
+            previous = summary.get(step.name) or {}
+            # Counts of a resumed run add to the first run's (an error entry is replaced).
+            summary[step.name] = {
+                key: value + (previous.get(key, 0) if "error" not in previous else 0) for key, value in result.items()
+            }
         user.refresh_from_db()
     summary["pending_deletions"] = {"count": record.pending_deletions.count()}
-    ErasureRecord.objects.filter(pk=record.pk).update(summary=summary, completed_at=timezone.now())
+    ErasureRecord.objects.filter(pk=record.pk).update(summary=summary, completed_at=None if failed else timezone.now())
     record.refresh_from_db()
     return record
+
+
+def erasures_resume(*, now: datetime | None = None, older_than: timedelta = timedelta(minutes=10)) -> int:
+    """Run again the erasures a failed step left incomplete (part of the retry job)."""
+    now = _now(now)
+    resumed = 0
+    stale = ErasureRecord.objects.filter(
+        completed_at__isnull=True, started_at__lte=now - older_than, user__isnull=False
+    ).select_related("user", "requested_by")
+    for record in stale.order_by("started_at")[:100]:
+        _run_steps(record=record, user=record.user, now=now)
+        resumed += 1
+    return resumed
 
 
 def _erase_exports(ctx: registry.ErasureContext) -> dict:

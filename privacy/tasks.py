@@ -20,4 +20,6 @@ def sweep_exports() -> dict:
 
 @shared_task
 def retry_pending_deletions() -> dict:
-    return services.pending_deletions_retry()
+    result = services.pending_deletions_retry()
+    result["erasures_resumed"] = services.erasures_resume()
+    return result

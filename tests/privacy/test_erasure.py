@@ -294,3 +294,41 @@ def test_the_admin_history_and_pages_no_longer_show_the_address(api, customer, s
         page = admin.get(path)
         assert page.status_code == 200, path
         assert old_email not in page.content.decode()
+
+
+def test_a_failing_step_does_not_stop_the_others_and_the_retry_job_finishes_it(
+    api, anon_client, coach, customer, monkeypatch, django_capture_on_commit_callbacks
+):
+    from privacy import registry
+
+    world = build_world(api, coach, customer)
+    calls = []
+
+    def broken(ctx):  # a satellite's step whose service is down, say
+        calls.append("broken")
+        raise ConnectionError("the other service is unreachable")
+
+    monkeypatch.setitem(registry._erasure_steps, "test.flaky", registry.ErasureStep("test.flaky", broken, 35))
+    res = _delete_me(api(customer), capture=django_capture_on_commit_callbacks)
+    assert res.status_code == 204  # the account is gone for the person; the rest is the job's
+
+    record = ErasureRecord.objects.get(user_ref=customer.pk)
+    assert record.completed_at is None
+    assert record.summary["test.flaky"] == {"error": "ConnectionError"}
+    assert record.summary["ratings.given"] == {"ratings_withdrawn": 1}  # later steps still ran
+    customer.refresh_from_db()
+    assert customer.get_full_name() == "Deleted user" and not customer.is_active
+    assert not default_storage.exists(world.customer_media[0])
+
+    # Too early for the job; then the step works again and the job completes the erasure.
+    assert services.erasures_resume(now=timezone.now()) == 0
+    monkeypatch.setitem(
+        registry._erasure_steps, "test.flaky", registry.ErasureStep("test.flaky", lambda ctx: {"done": 1}, 35)
+    )
+    assert services.erasures_resume(now=timezone.now() + timedelta(minutes=11)) == 1
+    record.refresh_from_db()
+    assert record.completed_at is not None
+    assert record.summary["test.flaky"] == {"done": 1}
+    assert record.summary["ratings.given"] == {"ratings_withdrawn": 1}  # nothing done twice
+    assert services.erasures_resume(now=timezone.now() + timedelta(hours=1)) == 0
+    assert calls == ["broken"]
