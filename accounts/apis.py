@@ -21,11 +21,10 @@ from accounts.serializers import (
     RegisterSerializer,
     UserSerializer,
 )
-from config.api.errors import NotFoundError, ValidationFailed
+from config.api.errors import NotFoundError
 from config.api.schema import errors
-from privacy.models import ErasureRecord
 from privacy.serializers import AccountDeleteSerializer
-from privacy.services import user_erase
+from privacy.services import account_erase_self
 
 
 def client_address(request) -> str:
@@ -94,10 +93,8 @@ class MeApi(APIView):
     def delete(self, request):
         serializer = AccountDeleteSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
-        if not request.user.check_password(serializer.validated_data["password"]):
-            raise ValidationFailed(fields={"password": ["The password is wrong."]})
-        # The erasure itself lives in privacy (it runs every app's step through its registry).
-        user_erase(user=request.user, actor=request.user, source=ErasureRecord.Source.SELF)
+        # The erasure lives in privacy: it runs every app's step through its registry.
+        account_erase_self(user=request.user, password=serializer.validated_data["password"])
         return Response(status=status.HTTP_204_NO_CONTENT)
 
     @staticmethod

@@ -25,6 +25,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from accounts.models import User
+from config.api.errors import ValidationFailed
 from config.tasks import enqueue_on_commit
 from privacy import registry
 from privacy.errors import BadExportToken, ExportThrottled
@@ -274,6 +275,13 @@ def user_erase(
         user=user, user_ref=user.pk, requested_by=actor, source=source, started_at=now
     )
     return _run_steps(record=record, user=user, now=now)
+
+
+def account_erase_self(*, user: User, password: str) -> ErasureRecord:
+    """``DELETE me``: the person confirms with their password (400 when wrong, nothing erased)."""
+    if not user.check_password(password):
+        raise ValidationFailed(fields={"password": ["The password is wrong."]})
+    return user_erase(user=user, actor=user, source=ErasureRecord.Source.SELF)
 
 
 def _run_steps(*, record: ErasureRecord, user: User, now: datetime) -> ErasureRecord:
