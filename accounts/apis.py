@@ -23,6 +23,8 @@ from accounts.serializers import (
 )
 from config.api.errors import NotFoundError
 from config.api.schema import errors
+from privacy.serializers import AccountDeleteSerializer
+from privacy.services import account_erase_self
 
 
 def client_address(request) -> str:
@@ -80,6 +82,20 @@ class MeApi(APIView):
         serializer.is_valid(raise_exception=True)
         services.user_update(user=request.user, **serializer.validated_data)
         return Response(MeSerializer(self._me(request)).data)
+
+    @extend_schema(
+        request=AccountDeleteSerializer,
+        responses={
+            204: OpenApiResponse(description="Erased: logged out everywhere."),
+            **errors("validation_error", "not_authenticated"),
+        },
+    )
+    def delete(self, request):
+        serializer = AccountDeleteSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        # The erasure lives in privacy: it runs every app's step through its registry.
+        account_erase_self(user=request.user, password=serializer.validated_data["password"])
+        return Response(status=status.HTTP_204_NO_CONTENT)
 
     @staticmethod
     def _me(request):

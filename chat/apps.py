@@ -9,3 +9,7 @@ class ChatConfig(AppConfig):
         from chat import signals
 
         signals.connect()
+
+        from chat import personal_data
+
+        personal_data.register()

@@ -62,6 +62,7 @@ INSTALLED_APPS = [
     "chat",
     "recordings",
     "ratings",
+    "privacy",
 ]
 
 MIDDLEWARE = [
@@ -155,6 +156,8 @@ CELERY_BEAT_SCHEDULE = {
     "dispatch-pending-events": {"task": "events.tasks.dispatch_pending_events", "schedule": 30.0},
     "expire-postpone-requests": {"task": "sessions_app.tasks.expire_postpone_requests", "schedule": 60.0},
     "confirm-sessions": {"task": "sessions_app.tasks.confirm_sessions", "schedule": 600.0},
+    "sweep-data-exports": {"task": "privacy.tasks.sweep_exports", "schedule": 600.0},
+    "retry-pending-deletions": {"task": "privacy.tasks.retry_pending_deletions", "schedule": 600.0},
 }
 
 # --- Storage --------------------------------------------------------------------------
@@ -215,6 +218,9 @@ AGORA_RECORDING_REGION = env.str("AGORA_RECORDING_REGION", default="")
 AGORA_CHANNEL_PROFILE = env.int("AGORA_CHANNEL_PROFILE", default=0)
 AGORA_HTTP_RETRIES = env.int("AGORA_HTTP_RETRIES", default=3)
 AGORA_HTTP_BACKOFF_SECONDS = env.float("AGORA_HTTP_BACKOFF_SECONDS", default=0.5)
+# recordingConfig.decryptionMode for the session's AES_128_GCM2 media encryption (Agora's
+# encryption-mode numbering: 7 = AES_128_GCM2, 8 = AES_256_GCM2; see docs/recordings.md).
+AGORA_RECORDING_DECRYPTION_MODE = env.int("AGORA_RECORDING_DECRYPTION_MODE", default=7)
 if DEBUG and not AGORA_APP_ID:
     # Development tokens are built with a fixed, obviously fake app: the API stays usable
     # without an Agora account, and the token format is the real one.
@@ -235,6 +241,10 @@ CHAT_MESSAGES_PER_MINUTE = env.int("CHAT_MESSAGES_PER_MINUTE", default=30)
 CHAT_MEDIA_URL_TTL_SECONDS = env.int("CHAT_MEDIA_URL_TTL_SECONDS", default=300)
 RECORDING_RETENTION_DAYS = env.int("RECORDING_RETENTION_DAYS", default=30)
 RECORDING_URL_TTL_SECONDS = env.int("RECORDING_URL_TTL_SECONDS", default=300)
+RTC_TOKEN_TTL_MINUTES = env.int("RTC_TOKEN_TTL_MINUTES", default=60)
+EXPORT_RETENTION_HOURS = env.int("EXPORT_RETENTION_HOURS", default=72)
+EXPORT_INTERVAL_HOURS = env.int("EXPORT_INTERVAL_HOURS", default=24)
+EXPORT_URL_TTL_SECONDS = env.int("EXPORT_URL_TTL_SECONDS", default=300)
 RECORDING_UPLOAD_GRACE_MINUTES = env.int("RECORDING_UPLOAD_GRACE_MINUTES", default=30)
 RECORDING_UPLOAD_GIVE_UP_HOURS = env.int("RECORDING_UPLOAD_GIVE_UP_HOURS", default=24)
 RATINGS_AUTO_APPROVE = env_bool("RATINGS_AUTO_APPROVE", default=True)
@@ -265,6 +275,10 @@ for _name in (
     "CHAT_VIDEO_MAX_BYTES",
     "CHAT_MEDIA_URL_TTL_SECONDS",
     "RECORDING_URL_TTL_SECONDS",
+    "RTC_TOKEN_TTL_MINUTES",
+    "EXPORT_RETENTION_HOURS",
+    "EXPORT_INTERVAL_HOURS",
+    "EXPORT_URL_TTL_SECONDS",
     "AUTH_TOKEN_TTL_HOURS",
     "LOGIN_FAILURES_PER_ACCOUNT",
     "LOGIN_FAILURES_PER_ADDRESS",

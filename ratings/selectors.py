@@ -26,7 +26,12 @@ def rating_get_own(*, user: User, session_id) -> Rating:
 def rating_list_public_for_coach(*, coach_id) -> QuerySet[Rating]:
     """What everybody may see about a coach: approved ratings by customers, newest first."""
     return (
-        Rating.objects.filter(ratee_id=coach_id, rater_role=Rating.RaterRole.CUSTOMER, status=Rating.Status.APPROVED)
+        Rating.objects.filter(
+            ratee_id=coach_id,
+            ratee__is_active=True,  # an erased (or deactivated) coach's ratings are not listed
+            rater_role=Rating.RaterRole.CUSTOMER,
+            status=Rating.Status.APPROVED,
+        )
         .select_related("rater")
         .order_by("-created_at", "-id")
     )

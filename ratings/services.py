@@ -257,3 +257,27 @@ def rating_reject(*, rating: Rating, moderator: User, reason: str, note: str = "
     if not reason:
         raise RatingInvalid("A reason is required to reject a rating.", fields={"reason": ["This field is required."]})
     return _decide(rating=rating, moderator=moderator, to=Rating.Status.REJECTED, rejection_reason=reason, note=note)
+
+
+ERASED_RATER_REASON = "The rater's account was deleted."
+
+
+def ratings_withdraw_given(*, rater: User, now=None) -> int:
+    """An erased person's ratings stop being public and leave the coaches' averages: they become
+    REJECTED (which every public read and the aggregates already leave out) and lose their text.
+    Returns how many were withdrawn; a second call withdraws nothing."""
+    now = now or timezone.now()
+    with transaction.atomic():
+        given = Rating.objects.filter(rater=rater)
+        ratee_ids = set(given.filter(status=Rating.Status.APPROVED).values_list("ratee_id", flat=True))
+        withdrawn = given.exclude(status=Rating.Status.REJECTED).update(
+            status=Rating.Status.REJECTED,
+            rejection_reason=ERASED_RATER_REASON,
+            moderated_at=now,
+            moderated_by=None,
+            updated_at=now,
+        )
+        given.exclude(feedback="").update(feedback="", updated_at=now)
+        for ratee_id in sorted(ratee_ids, key=str):  # a fixed order: no deadlock with another recompute
+            rating_recompute_for_coach(coach_id=ratee_id)
+    return withdrawn

@@ -6,7 +6,9 @@ class RecordingsConfig(AppConfig):
     verbose_name = "Recordings"
 
     def ready(self) -> None:
-        from recordings import signals
+        from recordings import personal_data, signals
+
+        personal_data.register()
         from sessions_app.signals import session_cancelled, session_completed
 
         for signal in (session_completed, session_cancelled):

@@ -31,6 +31,7 @@ from sessions_app.serializers import (
     SessionStatusSerializer,
     SessionUpdateSerializer,
     StartCallSerializer,
+    TokenRenewSerializer,
     session_timing,
 )
 
@@ -287,10 +288,32 @@ class SessionStartCallApi(APIView):
                 "uid": creds.uid,
                 "token": creds.token,
                 "expires_at": serializers.DateTimeField().to_representation(creds.expires_at),
+                # Only here: the key is for the participants' clients (enableEncryption) alone.
+                "encryption": creds.encryption.as_dict() if creds.encryption else None,
                 **session_timing(session, now),
                 "session": SessionSerializer(session, context={"now": now}).data,
                 "messages": chat_selectors.messages_for_call(session=session, request=request),
             }
+        )
+
+
+class SessionTokenApi(APIView):
+    @extend_schema(
+        request=None,
+        responses={200: TokenRenewSerializer, **errors(*SESSION_ERRORS, "invalid_state", "outside_join_window")},
+    )
+    def post(self, request, session_id):
+        session = selectors.session_get_for_user(user=request.user, session_id=session_id)
+        creds = services.session_renew_token(session=session, user=request.user)
+        return Response(
+            TokenRenewSerializer(
+                {
+                    "token": creds.token,
+                    "uid": creds.uid,
+                    "channel_name": creds.channel_name,
+                    "expires_at": creds.expires_at,
+                }
+            ).data
         )
 
 

@@ -180,6 +180,29 @@ class Session(models.Model):
         return self.scheduled_end + timedelta(minutes=settings.SESSION_GRACE_MINUTES)
 
 
+class SessionMediaKey(models.Model):
+    """A session's media encryption key and salt (SPEC 9), made once at the first start-call.
+
+    Kept out of ``Session`` on purpose: everything that serialises a session (the API, events,
+    the admin's read-only fields) then cannot carry the key by accident. Both values are stored
+    encrypted (``config/crypto.py``); only ``start-call`` and the recording start read them.
+    """
+
+    MODE = "AES_128_GCM2"
+
+    session = models.OneToOneField(Session, on_delete=models.CASCADE, primary_key=True, related_name="media_key")
+    mode = models.CharField(max_length=16, default=MODE, editable=False)
+    key_encrypted = models.TextField(editable=False)
+    salt_encrypted = models.TextField(editable=False)
+    created_at = models.DateTimeField(default=timezone.now, editable=False)
+
+    def __str__(self) -> str:
+        return f"Media key of {self.session_id}"
+
+    def __repr__(self) -> str:
+        return f"<SessionMediaKey session={self.session_id}>"
+
+
 class SessionLog(models.Model):
     class Action(models.TextChoices):
         BOOKED = "BOOKED"

@@ -238,12 +238,26 @@ class ReportUpdateSerializer(serializers.Serializer):
     notes = serializers.CharField(required=False, allow_blank=True, max_length=10000)
 
 
+class MediaEncryptionSerializer(serializers.Serializer):
+    mode = serializers.CharField(help_text="AES_128_GCM2")
+    key = serializers.CharField(help_text="64 hex characters; pass to Agora's enableEncryption")
+    salt = serializers.CharField(help_text="base64 of 32 bytes; decode it to the 32-byte KDF salt")
+
+
+class TokenRenewSerializer(serializers.Serializer):
+    token = serializers.CharField()
+    uid = serializers.IntegerField()
+    channel_name = serializers.CharField()
+    expires_at = serializers.DateTimeField()
+
+
 class StartCallSerializer(serializers.Serializer):
     app_id = serializers.CharField()
     channel_name = serializers.CharField()
     uid = serializers.IntegerField()
     token = serializers.CharField()
     expires_at = serializers.DateTimeField()
+    encryption = MediaEncryptionSerializer(allow_null=True)
     elapsed_seconds = serializers.IntegerField()
     remaining_seconds = serializers.IntegerField()
     duration_seconds = serializers.IntegerField()

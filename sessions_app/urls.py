@@ -13,6 +13,7 @@ urlpatterns = [
     api_path("sessions/<session_id>/status", apis.SessionStatusApi.as_view(), "session-status"),
     api_path("sessions/<session_id>/cancel", apis.SessionCancelApi.as_view(), "session-cancel"),
     api_path("sessions/<session_id>/start-call", apis.SessionStartCallApi.as_view(), "session-start-call"),
+    api_path("sessions/<session_id>/token", apis.SessionTokenApi.as_view(), "session-token"),
     api_path("sessions/<session_id>/end", apis.SessionEndApi.as_view(), "session-end"),
     api_path("sessions/<session_id>/end/decline", apis.SessionEndDeclineApi.as_view(), "session-end-decline"),
     api_path("sessions/<session_id>/logs", apis.SessionLogsApi.as_view(), "session-logs"),

@@ -197,19 +197,29 @@ def start(
     token: str,
     file_name_prefix: list[str],
     max_idle_seconds: int = 120,
+    encryption_key: str | None = None,
+    encryption_salt: str | None = None,
 ) -> str:
-    """Start a ``mix`` recording into the recordings bucket; returns Agora's ``sid``."""
+    """Start a ``mix`` recording into the recordings bucket; returns Agora's ``sid``.
+
+    With ``encryption_key`` (and ``encryption_salt``), the recorder decrypts the channel's media
+    with the participants' AES_128_GCM2 settings (``recordingConfig.decryptionMode/secret/salt``)."""
+    recording_config: dict = {
+        "channelType": int(getattr(settings, "AGORA_CHANNEL_PROFILE", 0)),
+        "streamTypes": 2,
+        "maxIdleTime": max_idle_seconds,
+        "transcodingConfig": {"width": 1280, "height": 720, "fps": 15, "bitrate": 1130, "mixedVideoLayout": 1},
+    }
+    if encryption_key:
+        recording_config["decryptionMode"] = int(getattr(settings, "AGORA_RECORDING_DECRYPTION_MODE", 7))
+        recording_config["secret"] = encryption_key
+        recording_config["salt"] = encryption_salt or ""
     body = {
         "cname": channel_name,
         "uid": str(uid),
         "clientRequest": {
             "token": token,
-            "recordingConfig": {
-                "channelType": int(getattr(settings, "AGORA_CHANNEL_PROFILE", 0)),
-                "streamTypes": 2,
-                "maxIdleTime": max_idle_seconds,
-                "transcodingConfig": {"width": 1280, "height": 720, "fps": 15, "bitrate": 1130, "mixedVideoLayout": 1},
-            },
+            "recordingConfig": recording_config,
             "recordingFileConfig": {"avFileType": ["hls", "mp4"]},
             "storageConfig": {
                 "vendor": int(getattr(settings, "AGORA_RECORDING_STORAGE_VENDOR", VENDOR_AMAZON_S3)),

@@ -23,6 +23,7 @@ from recordings.services.files import recording_files_register, recording_finish
 from sessions_app.errors import InvalidState
 from sessions_app.models import Session
 from sessions_app.services import log_action
+from sessions_app.services.encryption import session_media_encryption_get
 
 logger = logging.getLogger(__name__)
 
@@ -81,12 +82,16 @@ def recording_start(*, session: Session, actor: User, now: datetime | None = Non
         resource_id = agora.acquire(channel_name=session.channel_name, uid=uid)
         Recording.objects.filter(pk=recording.pk).update(resource_id=resource_id)
         token = rtc.rtc_token(channel_name=session.channel_name, uid=uid, expires_at=session.hard_end)
+        # The participants encrypt the media (SPEC 9): the recorder needs the same key to decode it.
+        encryption = session_media_encryption_get(session=session)
         sid = agora.start(
             resource_id=resource_id,
             channel_name=session.channel_name,
             uid=uid,
             token=token,
             file_name_prefix=prefix,
+            encryption_key=encryption.key if encryption else None,
+            encryption_salt=encryption.salt if encryption else None,
         )
     except agora.AgoraError as exc:
         reason = f"Agora could not start the recording: {exc}"

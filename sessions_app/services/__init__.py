@@ -3,7 +3,8 @@
 - ``appointments``: coaches' slots
 - ``booking``: scheduled and instant booking, moving a booking, the topic
 - ``idempotency``: one answer per ``Idempotency-Key``
-- ``lifecycle``: start, end, decline, complete, cancel, the periodic job
+- ``lifecycle``: start, end, decline, complete, cancel, the periodic job, token renewal
+- ``encryption``: the per-session media key and salt
 - ``reports``: participants' logs and report parts
 - ``_common``: the clock, :func:`log_action`, the conditional :func:`transition`, the locks
 """
@@ -16,6 +17,11 @@ from sessions_app.services.booking import (
     session_reschedule,
     session_update_topic,
 )
+from sessions_app.services.encryption import (
+    MediaEncryption,
+    session_media_encryption,
+    session_media_encryption_get,
+)
 from sessions_app.services.idempotency import Replay, idempotent, request_fingerprint
 from sessions_app.services.lifecycle import (
     CallCredentials,
@@ -23,6 +29,7 @@ from sessions_app.services.lifecycle import (
     session_cancel,
     session_complete,
     session_decline_end,
+    session_renew_token,
     session_request_end,
     session_start_call,
     sessions_close_stale,
@@ -32,6 +39,7 @@ from sessions_app.services.reports import session_log_add, session_report_update
 __all__ = [
     "NO_SHOW",
     "CallCredentials",
+    "MediaEncryption",
     "Replay",
     "StaleResult",
     "appointment_create",
@@ -50,6 +58,9 @@ __all__ = [
     "session_price",
     "session_report_update",
     "session_request_end",
+    "session_media_encryption",
+    "session_media_encryption_get",
+    "session_renew_token",
     "session_reschedule",
     "session_start_call",
     "session_update_topic",

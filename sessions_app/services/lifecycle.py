@@ -28,6 +28,11 @@ from sessions_app.services._common import (
     transition,
 )
 from sessions_app.services.attendance import attendance_fields
+from sessions_app.services.encryption import (
+    MediaEncryption,
+    session_media_encryption,
+    session_media_encryption_get,
+)
 
 
 def session_cancel(
@@ -73,6 +78,29 @@ class CallCredentials:
     uid: int
     token: str
     expires_at: datetime
+    encryption: MediaEncryption | None = None
+
+
+def call_token_expiry(*, session: Session, now: datetime) -> datetime:
+    """An RTC token lasts until the session's hard end, and at most ``RTC_TOKEN_TTL_MINUTES``:
+    a leaked token is worth an hour, and clients renew through ``POST sessions/{id}/token``."""
+    ttl = timedelta(minutes=settings.RTC_TOKEN_TTL_MINUTES)
+    return min(session.hard_end, now + ttl).replace(microsecond=0)
+
+
+def _credentials(*, session: Session, user: User, now: datetime, encryption: MediaEncryption | None) -> CallCredentials:
+    expires_at = call_token_expiry(session=session, now=now)
+    uid = session.uid_for(user)
+    token = video.rtc_token(channel_name=session.channel_name, uid=uid, expires_at=expires_at)
+    return CallCredentials(
+        session=session,
+        app_id=settings.AGORA_APP_ID,
+        channel_name=session.channel_name,
+        uid=uid,
+        token=token,
+        expires_at=expires_at,
+        encryption=encryption,
+    )
 
 
 def session_start_call(*, session: Session, user: User, now: datetime | None = None) -> CallCredentials:
@@ -91,25 +119,33 @@ def session_start_call(*, session: Session, user: User, now: datetime | None = N
             log_action(session=session, action=Action.STARTED, actor=user, at=now)
             log_action(session=session, action=Action.ENTERED, actor=user, at=now)
             send_after_commit(signals.session_started, signals.session_updated, session_id=session.pk, actor=user)
+            # Still under the row lock: the first caller makes the key, everyone after reads it.
+            encryption = session_media_encryption(session=session)
         elif session.status in Session.ACTIVE_STATUSES:
             if now >= session.hard_end:
                 raise OutsideJoinWindow("This session's time is over.")
             entered = session.logs.filter(action=Action.ENTERED, actor=user).exists()
             log_action(session=session, action=Action.RECONNECTED if entered else Action.ENTERED, actor=user, at=now)
+            # Never made here: a call that started without a key (before encryption was released)
+            # stays unencrypted, or a rejoining client could not hear the one still in the channel.
+            encryption = session_media_encryption_get(session=session)
         else:
             raise InvalidState(f"The session is {session.status}.")
 
-    expires_at = min(session.hard_end, now + timedelta(hours=24))
-    uid = session.uid_for(user)
-    token = video.rtc_token(channel_name=session.channel_name, uid=uid, expires_at=expires_at)
-    return CallCredentials(
-        session=session,
-        app_id=settings.AGORA_APP_ID,
-        channel_name=session.channel_name,
-        uid=uid,
-        token=token,
-        expires_at=expires_at.replace(microsecond=0),
-    )
+    return _credentials(session=session, user=user, now=now, encryption=encryption)
+
+
+def session_renew_token(*, session: Session, user: User, now: datetime | None = None) -> CallCredentials:
+    """A fresh RTC token for a participant already in the call (Agora's token-privilege-will-expire).
+
+    Writes no log row: a renewal is not a reconnect, and the attendance timeline stays clean."""
+    session.refresh_from_db()
+    now = resolve_now(now)
+    if session.status not in Session.ACTIVE_STATUSES:
+        raise InvalidState(f"A token can be renewed only during the call; the session is {session.status}.")
+    if now >= session.hard_end:
+        raise OutsideJoinWindow("This session's time is over.")
+    return _credentials(session=session, user=user, now=now, encryption=None)
 
 
 def session_request_end(*, session: Session, user: User, now: datetime | None = None) -> Session:

@@ -105,6 +105,12 @@ class FakeAgora:
                 return self._problem(f"start: storageConfig.{key} missing")
         if not isinstance(storage["vendor"], int) or not isinstance(storage["region"], int):
             return self._problem("start: vendor and region must be numbers")
+        config = request.get("recordingConfig") or {}
+        decryption = {key: config[key] for key in ("decryptionMode", "secret", "salt") if key in config}
+        if decryption:
+            problem = _decryption_problem(decryption)
+            if problem:
+                return self._problem(f"start: {problem}")
         prefix = storage.get("fileNamePrefix") or []
         if not all(isinstance(p, str) and p.isalnum() for p in prefix):
             return self._problem("start: fileNamePrefix entries must be letters and digits")
@@ -115,6 +121,7 @@ class FakeAgora:
             "uid": data["uid"],
             "token": request["token"],
             "storage": storage,
+            "decryption": decryption,
             "prefix": prefix,
             "stopped": False,
         }
@@ -149,6 +156,25 @@ class FakeAgora:
                 "uploadingStatus": self.stop_upload_status,
             },
         }
+
+
+def _decryption_problem(decryption: dict) -> str:
+    """What Agora's start needs when the channel is encrypted: all three fields, a numeric mode,
+    the participants' key, and (for the GCM2 modes) a base64 salt of 32 bytes."""
+    missing = {"decryptionMode", "secret", "salt"} - set(decryption)
+    if missing:
+        return f"recordingConfig.{sorted(missing)[0]} missing"
+    if not isinstance(decryption["decryptionMode"], int) or not 1 <= decryption["decryptionMode"] <= 8:
+        return "recordingConfig.decryptionMode must be Agora's number (1-8)"
+    if not isinstance(decryption["secret"], str) or not decryption["secret"]:
+        return "recordingConfig.secret must be a non-empty string"
+    try:
+        salt = base64.b64decode(decryption["salt"], validate=True)
+    except (ValueError, TypeError):
+        return "recordingConfig.salt must be base64"
+    if len(salt) != 32:
+        return "recordingConfig.salt must decode to 32 bytes"
+    return ""
 
 
 def serve(fake: FakeAgora) -> ThreadingHTTPServer:
