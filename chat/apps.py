@@ -6,6 +6,7 @@ class ChatConfig(AppConfig):
     verbose_name = "Session chat"
 
     def ready(self) -> None:
-        from chat import signals
+        from chat import parts, signals
 
         signals.connect()
+        parts.register()

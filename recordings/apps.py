@@ -6,7 +6,7 @@ class RecordingsConfig(AppConfig):
     verbose_name = "Recordings"
 
     def ready(self) -> None:
-        from recordings import signals
+        from recordings import parts, signals
         from sessions_app.signals import session_cancelled, session_completed
 
         for signal in (session_completed, session_cancelled):
@@ -14,3 +14,4 @@ class RecordingsConfig(AppConfig):
                 signals.stop_recordings_when_session_ends,
                 dispatch_uid="recordings.stop_recordings_when_session_ends",
             )
+        parts.register()

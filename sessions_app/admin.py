@@ -5,7 +5,7 @@ import re
 from django.contrib import admin, messages
 
 from config.api.errors import ApplicationError
-from sessions_app import services
+from sessions_app import registry, services
 from sessions_app.models import Appointment, Session, SessionLog, SessionReport
 
 _NUMBER = re.compile(r"^(?:SESS-)?0*(\d+)$", re.IGNORECASE)
@@ -42,24 +42,6 @@ class SessionReportInline(admin.StackedInline):
         return False
 
 
-def _extra_inlines() -> list:
-    """Inlines other apps offer for the session page (chat messages, recordings)."""
-    inlines = []
-    try:
-        from chat.admin import MessageInline
-
-        inlines.append(MessageInline)
-    except ImportError:
-        pass
-    try:
-        from recordings.admin import RecordingInline
-
-        inlines.append(RecordingInline)
-    except ImportError:
-        pass
-    return inlines
-
-
 @admin.register(Session)
 class SessionAdmin(admin.ModelAdmin):
     list_display = [
@@ -78,8 +60,12 @@ class SessionAdmin(admin.ModelAdmin):
     search_fields = ["coach__email", "customer__email", "topic"]
     list_select_related = ["coach", "customer"]
     readonly_fields = [f.name for f in Session._meta.fields]
-    inlines = [SessionLogInline, SessionReportInline, *_extra_inlines()]
+    inlines = [SessionLogInline, SessionReportInline]
     actions = ["cancel_sessions", "complete_sessions"]
+
+    def get_inlines(self, request, obj):
+        # The satellites' inlines (chat messages, recordings) come from the registry they fill.
+        return [*self.inlines, *registry.session_inlines()]
 
     @admin.display(description="Number", ordering="number")
     def display_number(self, obj: Session) -> str:

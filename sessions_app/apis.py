@@ -1,20 +1,19 @@
 from __future__ import annotations
 
 from django.utils import timezone
-from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema, inline_serializer
-from rest_framework import serializers, status
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
+from rest_framework import status
 from rest_framework.generics import ListAPIView
 from rest_framework.permissions import IsAuthenticated
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from accounts.permissions import IsCoach, IsCustomer
-from chat import selectors as chat_selectors
-from config.api.errors import NotFoundError
+from accounts.selectors import coach_get
+from config.api.errors import NotFoundError, PermissionDeniedError
+from config.api.idempotency import IdempotentMixin
 from config.api.schema import errors
-from recordings import selectors as recording_selectors
-from sessions_app import selectors, services
-from sessions_app.errors import ReportNotAvailable
+from sessions_app import registry, selectors, services
 from sessions_app.models import Appointment, Session
 from sessions_app.serializers import (
     AppointmentCreateSerializer,
@@ -29,11 +28,18 @@ from sessions_app.serializers import (
     SessionSerializer,
     SessionStatusSerializer,
     SessionUpdateSerializer,
-    StartCallSerializer,
+    report_schema,
+    session_report_data,
     session_timing,
+    start_call_data,
+    start_call_schema,
 )
 
 SESSION_ERRORS = ("not_authenticated", "not_found")
+# Built from the parts the satellites registered: this module is imported with the URLconf,
+# after every AppConfig.ready has run.
+StartCallSchema = start_call_schema()
+ReportSchema = report_schema()
 
 
 # --- appointments ----------------------------------------------------------------------------------
@@ -105,8 +111,6 @@ class CoachFreeAppointmentsApi(ListAPIView):
         responses={200: AppointmentSerializer(many=True), **errors("validation_error", "not_authenticated")},
     )
     def get(self, request, *args, **kwargs):
-        from accounts.selectors import coach_get
-
         if coach_get(coach_id=kwargs["coach_id"]) is None:
             raise NotFoundError("No such coach.")
         return super().get(request, *args, **kwargs)
@@ -115,7 +119,7 @@ class CoachFreeAppointmentsApi(ListAPIView):
 # --- sessions --------------------------------------------------------------------------------------------
 
 
-class SessionListApi(ListAPIView):
+class SessionListApi(IdempotentMixin, ListAPIView):
     serializer_class = SessionSerializer
     filter_backends: list = []
 
@@ -162,14 +166,12 @@ class SessionListApi(ListAPIView):
     )
     def post(self, request):
         if not IsCustomer().has_permission(request, self):
-            from config.api.errors import PermissionDeniedError
-
             raise PermissionDeniedError("Only customers book sessions.")
         serializer = SessionBookSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         data = serializer.validated_data
 
-        def perform() -> tuple[int, dict]:
+        def perform() -> Response:
             if data["type"] == Session.Type.SCHEDULED:
                 session = services.session_book_scheduled(
                     customer=request.user,
@@ -184,18 +186,9 @@ class SessionListApi(ListAPIView):
                     duration_minutes=data["duration_minutes"],
                     topic=data["topic"],
                 )
-            return status.HTTP_201_CREATED, SessionSerializer(session).data
+            return Response(SessionSerializer(session).data, status=status.HTTP_201_CREATED)
 
-        key = request.headers.get("Idempotency-Key")
-        if key is None:
-            code, body = perform()
-            return Response(body, status=code)
-        replay = services.idempotent(
-            user=request.user, key=key, fingerprint=services.request_fingerprint(dict(data)), perform=perform
-        )
-        response = Response(replay.body, status=replay.status)
-        response["Idempotency-Key"] = key
-        return response
+        return self.idempotent(request, payload=dict(data), perform=perform)
 
 
 class SessionCurrentApi(APIView):
@@ -272,25 +265,14 @@ class SessionCancelApi(APIView):
 class SessionStartCallApi(APIView):
     @extend_schema(
         request=None,
-        responses={200: StartCallSerializer, **errors(*SESSION_ERRORS, "invalid_state", "outside_join_window")},
+        responses={200: StartCallSchema, **errors(*SESSION_ERRORS, "invalid_state", "outside_join_window")},
     )
     def post(self, request, session_id):
         session = selectors.session_get_for_user(user=request.user, session_id=session_id)
         now = timezone.now()
         creds = services.session_start_call(session=session, user=request.user, now=now)
-        session = creds.session
-        return Response(
-            {
-                "app_id": creds.app_id,
-                "channel_name": creds.channel_name,
-                "uid": creds.uid,
-                "token": creds.token,
-                "expires_at": serializers.DateTimeField().to_representation(creds.expires_at),
-                **session_timing(session, now),
-                "session": SessionSerializer(session, context={"now": now}).data,
-                "messages": chat_selectors.messages_for_call(session=session, request=request),
-            }
-        )
+        parts = registry.select_parts(registry.START_CALL, session=creds.session)
+        return Response(start_call_data(creds, parts=parts, now=now, request=request))
 
 
 class SessionEndApi(APIView):
@@ -333,86 +315,21 @@ class SessionLogsApi(ListAPIView):
         return Response(SessionLogSerializer(log).data, status=status.HTTP_201_CREATED)
 
 
-ReportSerializer = inline_serializer(
-    name="SessionReport",
-    fields={
-        "session": SessionSerializer(),
-        "scheduled_start": serializers.DateTimeField(),
-        "scheduled_end": serializers.DateTimeField(),
-        "started_at": serializers.DateTimeField(allow_null=True),
-        "ended_at": serializers.DateTimeField(allow_null=True),
-        "actual_duration_seconds": serializers.IntegerField(),
-        "participants": serializers.ListField(child=serializers.DictField()),
-        "timeline": SessionLogSerializer(many=True),
-        "messages_count": serializers.IntegerField(),
-        "media_count": serializers.IntegerField(),
-        "recordings": serializers.ListField(child=serializers.DictField()),
-        "coach_summary": serializers.CharField(),
-        "coach_recommendations": serializers.ListField(child=serializers.CharField()),
-        "customer_notes": serializers.CharField(),
-    },
-)
-
-
-def _participant_timeline(session: Session, logs: list) -> list[dict]:
-    """Per participant: when they first joined and last left, and how often they reconnected."""
-    out = []
-    for role, user in (("coach", session.coach), ("customer", session.customer)):
-        own = [log for log in logs if log.actor_id == user.pk]
-        joins = [log.created_at for log in own if log.action in ("ENTERED", "RECONNECTED")]
-        leaves = [log.created_at for log in own if log.action in ("LEFT", "TEMPORARILY_LEFT")]
-        out.append(
-            {
-                "user_id": str(user.pk),
-                "role": role,
-                "first_joined_at": serializers.DateTimeField().to_representation(min(joins)) if joins else None,
-                "last_left_at": serializers.DateTimeField().to_representation(max(leaves)) if leaves else None,
-                "reconnects": sum(1 for log in own if log.action == "RECONNECTED"),
-            }
-        )
-    return out
-
-
 class SessionReportApi(APIView):
-    def _report(self, request, session: Session) -> dict:
-        if session.status != Session.Status.COMPLETED:
-            raise ReportNotAvailable()
-        report = selectors.session_report(session=session)
-        logs = list(selectors.session_logs(session=session))
-        actual = 0
-        if session.started_at and session.ended_at:
-            actual = int((session.ended_at - session.started_at).total_seconds())
-        counts = chat_selectors.message_counts(session=session)
-        field = serializers.DateTimeField()
-        return {
-            "session": SessionSerializer(session).data,
-            "scheduled_start": field.to_representation(session.scheduled_start),
-            "scheduled_end": field.to_representation(session.scheduled_end),
-            "started_at": field.to_representation(session.started_at) if session.started_at else None,
-            "ended_at": field.to_representation(session.ended_at) if session.ended_at else None,
-            "actual_duration_seconds": actual,
-            "participants": _participant_timeline(session, logs),
-            "timeline": SessionLogSerializer(logs, many=True).data,
-            "messages_count": counts["messages_count"],
-            "media_count": counts["media_count"],
-            "recordings": recording_selectors.recordings_for_report(session=session, request=request),
-            "coach_summary": report.coach_summary,
-            "coach_recommendations": report.coach_recommendations,
-            "customer_notes": report.customer_notes,
-        }
-
-    @extend_schema(responses={200: ReportSerializer, **errors(*SESSION_ERRORS, "report_not_available")})
+    @extend_schema(responses={200: ReportSchema, **errors(*SESSION_ERRORS, "report_not_available")})
     def get(self, request, session_id):
         session = selectors.session_get_for_user(user=request.user, session_id=session_id)
-        return Response(self._report(request, session))
+        report = selectors.session_report_get(session=session)
+        return Response(session_report_data(report, request=request))
 
     @extend_schema(
         request=ReportUpdateSerializer,
-        responses={200: ReportSerializer, **errors("validation_error", *SESSION_ERRORS, "report_not_available")},
+        responses={200: ReportSchema, **errors("validation_error", *SESSION_ERRORS, "report_not_available")},
     )
     def put(self, request, session_id):
         session = selectors.session_get_for_user(user=request.user, session_id=session_id)
         serializer = ReportUpdateSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         services.session_report_update(session=session, user=request.user, **serializer.validated_data)
-        return Response(self._report(request, session))
+        report = selectors.session_report_get(session=session)
+        return Response(session_report_data(report, request=request))

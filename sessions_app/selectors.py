@@ -3,7 +3,9 @@ that is not theirs does not exist for them (404), whatever its id."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 
 from django.conf import settings
 from django.db.models import Q, QuerySet
@@ -11,6 +13,8 @@ from django.utils import timezone
 
 from accounts.models import User
 from config.api.errors import NotFoundError
+from sessions_app import registry
+from sessions_app.errors import ReportNotAvailable
 from sessions_app.models import Appointment, Session, SessionLog, SessionReport
 
 
@@ -64,8 +68,63 @@ def session_logs(*, session: Session) -> QuerySet[SessionLog]:
     return session.logs.select_related("actor").order_by("created_at", "id")
 
 
-def session_report(*, session: Session) -> SessionReport:
-    return SessionReport.objects.filter(session=session).first() or SessionReport(session=session)
+@dataclass(frozen=True)
+class ParticipantSummary:
+    user_id: str
+    role: str
+    first_joined_at: datetime | None
+    last_left_at: datetime | None
+    reconnects: int
+
+
+@dataclass(frozen=True)
+class SessionReportView:
+    """What ``GET sessions/{id}/report`` shows: the session's times, who was there when, the whole
+    timeline, what the participants wrote, and the satellites' parts (``registry.REPORT``)."""
+
+    session: Session
+    actual_duration_seconds: int
+    participants: list[ParticipantSummary]
+    timeline: list[SessionLog]
+    written: SessionReport
+    parts: list[tuple[registry.Part, Any]]
+
+
+def _participants(session: Session, logs: list[SessionLog]) -> list[ParticipantSummary]:
+    """Per participant: when they first joined and last left, and how often they reconnected."""
+    out = []
+    for role, user in (("coach", session.coach), ("customer", session.customer)):
+        own = [log for log in logs if log.actor_id == user.pk]
+        joins = [log.created_at for log in own if log.action in ("ENTERED", "RECONNECTED")]
+        leaves = [log.created_at for log in own if log.action in ("LEFT", "TEMPORARILY_LEFT")]
+        out.append(
+            ParticipantSummary(
+                user_id=str(user.pk),
+                role=role,
+                first_joined_at=min(joins) if joins else None,
+                last_left_at=max(leaves) if leaves else None,
+                reconnects=sum(1 for log in own if log.action == "RECONNECTED"),
+            )
+        )
+    return out
+
+
+def session_report_get(*, session: Session) -> SessionReportView:
+    """The report of a completed session; 409 ``report_not_available`` before."""
+    if session.status != Session.Status.COMPLETED:
+        raise ReportNotAvailable()
+    logs = list(session_logs(session=session))
+    actual = 0
+    if session.started_at and session.ended_at:
+        actual = int((session.ended_at - session.started_at).total_seconds())
+    return SessionReportView(
+        session=session,
+        actual_duration_seconds=actual,
+        participants=_participants(session, logs),
+        timeline=logs,
+        written=SessionReport.objects.filter(session=session).first() or SessionReport(session=session),
+        parts=registry.select_parts(registry.REPORT, session=session),
+    )
 
 
 def appointment_list_for_coach(*, coach: User, filters: dict | None = None) -> QuerySet[Appointment]:

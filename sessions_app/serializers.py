@@ -1,12 +1,15 @@
 from __future__ import annotations
 
-from django.conf import settings
 from django.utils import timezone
+from drf_spectacular.utils import inline_serializer
 from rest_framework import serializers
 
 from accounts.serializers import PersonSerializer
 from config.api.fields import StrictDateTimeField
+from sessions_app import registry
 from sessions_app.models import Appointment, Session, SessionLog
+from sessions_app.selectors import SessionReportView
+from sessions_app.services import CallCredentials
 
 
 class AppointmentSerializer(serializers.ModelSerializer):
@@ -215,17 +218,88 @@ class ReportUpdateSerializer(serializers.Serializer):
     notes = serializers.CharField(required=False, allow_blank=True, max_length=10000)
 
 
-class StartCallSerializer(serializers.Serializer):
-    app_id = serializers.CharField()
-    channel_name = serializers.CharField()
-    uid = serializers.IntegerField()
-    token = serializers.CharField()
-    expires_at = serializers.DateTimeField()
-    elapsed_seconds = serializers.IntegerField()
-    remaining_seconds = serializers.IntegerField()
-    duration_seconds = serializers.IntegerField()
-    session = SessionSerializer()
-    messages = serializers.ListField(child=serializers.DictField())
+def _core_call_fields() -> dict:
+    return {
+        "app_id": serializers.CharField(),
+        "channel_name": serializers.CharField(),
+        "uid": serializers.IntegerField(),
+        "token": serializers.CharField(),
+        "expires_at": serializers.DateTimeField(),
+        "elapsed_seconds": serializers.IntegerField(),
+        "remaining_seconds": serializers.IntegerField(),
+        "duration_seconds": serializers.IntegerField(),
+        "session": SessionSerializer(),
+    }
 
 
-_ = settings
+def start_call_schema():
+    """The OpenAPI shape of ``start-call``, satellites' parts included (built once the apps are ready)."""
+    return inline_serializer(
+        name="StartCall", fields={**_core_call_fields(), **registry.schema_fields(registry.START_CALL)}
+    )
+
+
+def start_call_data(creds: CallCredentials, *, parts: list, now, request) -> dict:
+    session = creds.session
+    return {
+        "app_id": creds.app_id,
+        "channel_name": creds.channel_name,
+        "uid": creds.uid,
+        "token": creds.token,
+        "expires_at": serializers.DateTimeField().to_representation(creds.expires_at),
+        **session_timing(session, now),
+        "session": SessionSerializer(session, context={"now": now}).data,
+        **registry.render_parts(parts, request=request),
+    }
+
+
+def report_schema():
+    """The OpenAPI shape of the report, satellites' parts included (built once the apps are ready)."""
+    return inline_serializer(
+        name="SessionReport",
+        fields={
+            "session": SessionSerializer(),
+            "scheduled_start": serializers.DateTimeField(),
+            "scheduled_end": serializers.DateTimeField(),
+            "started_at": serializers.DateTimeField(allow_null=True),
+            "ended_at": serializers.DateTimeField(allow_null=True),
+            "actual_duration_seconds": serializers.IntegerField(),
+            "participants": serializers.ListField(child=serializers.DictField()),
+            "timeline": SessionLogSerializer(many=True),
+            **registry.schema_fields(registry.REPORT),
+            "coach_summary": serializers.CharField(),
+            "coach_recommendations": serializers.ListField(child=serializers.CharField()),
+            "customer_notes": serializers.CharField(),
+        },
+    )
+
+
+def _datetime(value) -> str | None:
+    return serializers.DateTimeField().to_representation(value) if value else None
+
+
+def session_report_data(report: SessionReportView, *, request) -> dict:
+    session = report.session
+    return {
+        "session": SessionSerializer(session).data,
+        "scheduled_start": _datetime(session.scheduled_start),
+        "scheduled_end": _datetime(session.scheduled_end),
+        "started_at": _datetime(session.started_at),
+        "ended_at": _datetime(session.ended_at),
+        "actual_duration_seconds": report.actual_duration_seconds,
+        "participants": [
+            {
+                "user_id": person.user_id,
+                "role": person.role,
+                "first_joined_at": _datetime(person.first_joined_at),
+                "last_left_at": _datetime(person.last_left_at),
+                "reconnects": person.reconnects,
+            }
+            for person in report.participants
+        ],
+        "timeline": SessionLogSerializer(report.timeline, many=True).data,
+        **registry.render_parts(report.parts, request=request),
+        "coach_summary": report.written.coach_summary,
+        "coach_recommendations": report.written.coach_recommendations,
+        "customer_notes": report.written.customer_notes,
+    }

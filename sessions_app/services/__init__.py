@@ -2,7 +2,6 @@
 
 - ``appointments``: coaches' slots
 - ``booking``: scheduled and instant booking, moving a booking, the topic
-- ``idempotency``: one answer per ``Idempotency-Key``
 - ``lifecycle``: start, end, decline, complete, cancel, the periodic job
 - ``reports``: participants' logs and report parts
 - ``_common``: the clock, :func:`log_action`, the conditional :func:`transition`, the locks
@@ -16,7 +15,6 @@ from sessions_app.services.booking import (
     session_reschedule,
     session_update_topic,
 )
-from sessions_app.services.idempotency import Replay, idempotent, request_fingerprint
 from sessions_app.services.lifecycle import (
     CallCredentials,
     StaleResult,
@@ -32,14 +30,11 @@ from sessions_app.services.reports import session_log_add, session_report_update
 __all__ = [
     "NO_SHOW",
     "CallCredentials",
-    "Replay",
     "StaleResult",
     "appointment_create",
     "appointment_delete",
-    "idempotent",
     "iso",
     "log_action",
-    "request_fingerprint",
     "send_after_commit",
     "session_book_instant",
     "session_book_scheduled",

@@ -225,11 +225,12 @@ def test_start_call_returns_the_latest_messages_oldest_first(api, live_session, 
 
 
 def test_messages_for_call_keeps_only_the_latest(live_session, rf):
-    from chat.selectors import messages_for_call
+    from chat.parts import call_messages
+    from chat.selectors import messages_latest
 
     for i in range(5):
         MessageFactory(session=live_session, text=f"m{i}")
-    out = messages_for_call(session=live_session, request=rf.get("/"), limit=2)
+    out = call_messages.render(messages_latest(session=live_session, limit=2), rf.get("/"))["messages"]
     assert [m["text"] for m in out] == ["m3", "m4"]
 
 
