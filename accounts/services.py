@@ -15,24 +15,9 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 from knox.models import AuthToken
 
+from accounts.errors import InvalidCredentials, LoginThrottled
 from accounts.models import CoachProfile, User
-from config.api.errors import ApplicationError, PermissionDeniedError, ValidationFailed
-
-
-class InvalidCredentials(ApplicationError):
-    code = "invalid_credentials"
-    status_code = 401
-    default_message = "E-mail or password is wrong."
-
-
-class LoginThrottled(ApplicationError):
-    code = "throttled"
-    status_code = 429
-    default_message = "Too many failed logins. Try again later."
-
-    def __init__(self, retry_after: int) -> None:
-        super().__init__(f"Too many failed logins. Try again in {retry_after} seconds.")
-        self.retry_after = retry_after
+from config.api.errors import PermissionDeniedError, ValidationFailed
 
 
 def user_register(*, email: str, password: str, first_name: str, last_name: str, role: str) -> User:

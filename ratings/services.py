@@ -19,9 +19,9 @@ from django.db.models.functions import Cast
 from django.utils import timezone
 
 from accounts.models import CoachProfile, User
-from config.api.errors import NotFoundError, PermissionDeniedError
+from config.api.errors import InvalidState, NotFoundError, PermissionDeniedError
 from ratings import moderation
-from ratings.errors import AlreadyRated, InvalidState, RatingInvalid
+from ratings.errors import AlreadyRated, RatingInvalid
 from ratings.models import (
     CRITERIA_BY_RATER_ROLE,
     FEEDBACK_MAX_LENGTH,

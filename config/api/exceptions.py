@@ -16,7 +16,8 @@ from config.api.errors import ApplicationError
 
 logger = logging.getLogger(__name__)
 
-_DRF_CODES = {
+# DRF's own errors and the SPEC codes they answer with (their statuses are the classes').
+DRF_CODES = {
     exceptions.NotAuthenticated: "not_authenticated",
     exceptions.AuthenticationFailed: "not_authenticated",
     exceptions.PermissionDenied: "permission_denied",
@@ -86,7 +87,7 @@ def exception_handler(exc, context):
         return None  # a real bug: let Django log it and answer 500
 
     code = "error"
-    for exc_type, exc_code in _DRF_CODES.items():
+    for exc_type, exc_code in DRF_CODES.items():
         if isinstance(exc, exc_type):
             code = exc_code
             break
