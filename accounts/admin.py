@@ -82,7 +82,7 @@ class CoachProfileAdmin(admin.ModelAdmin):
         count = 0
         for profile in queryset.select_related("user"):
             try:
-                count += services.coach_verify(coach=profile.user, verified_by=request.user)
+                count += services.coach_verify(coach=profile.user, actor=request.user)
             except ApplicationError as exc:
                 self.message_user(request, f"{profile.user.email}: {exc.message}", messages.WARNING)
         self.message_user(request, f"{count} coach(es) verified.", messages.SUCCESS)

@@ -183,12 +183,12 @@ def coach_set_availability(*, coach: User, availability: str) -> CoachProfile:
     return profile
 
 
-def coach_verify(*, coach: User, verified_by: User | None = None, at: datetime | None = None) -> bool:
+def coach_verify(*, coach: User, actor: User | None = None, now: datetime | None = None) -> bool:
     """Mark a coach verified. Returns False when it already was (idempotent)."""
     if not coach.is_coach:
         raise ValidationFailed(f"{coach.email} is not a coach account.")
     coach_profile_of(coach)
     updated = CoachProfile.objects.filter(user=coach, is_verified=False).update(
-        is_verified=True, verified_at=at or timezone.now(), verified_by=verified_by
+        is_verified=True, verified_at=now or timezone.now(), verified_by=actor
     )
     return bool(updated)

@@ -98,7 +98,7 @@ class MessageListApi(ListAPIView):
     def post(self, request, session_id):
         session = session_get_for_user(user=request.user, session_id=session_id)
         services.message_send_ensure_open(session=session)
-        services.message_send_throttle(user=request.user)
+        services.message_send_throttle(actor=request.user)
         # Refuse an oversized body from its Content-Length, before reading it; the upload handler
         # also stops a body without one as soon as it grows past the limit.
         max_bytes = upload_limit()

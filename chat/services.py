@@ -28,8 +28,8 @@ def message_send_ensure_open(*, session: Session) -> None:
         raise ChatClosed()
 
 
-def message_send_throttle(*, user: User, now: float | None = None) -> None:
-    """Count one send attempt of ``user``; 429 ``throttled`` past ``CHAT_MESSAGES_PER_MINUTE``.
+def message_send_throttle(*, actor: User, now: float | None = None) -> None:
+    """Count one send attempt of ``actor``; 429 ``throttled`` past ``CHAT_MESSAGES_PER_MINUTE``.
 
     A fixed one-minute window in the cache (Redis when configured, so every web process shares it).
     Called before the body is read, so a flood of uploads is refused cheaply.
@@ -39,7 +39,7 @@ def message_send_throttle(*, user: User, now: float | None = None) -> None:
         return
     now = time.time() if now is None else now
     window = int(now // _WINDOW_SECONDS)
-    key = f"chat:send:{user.pk}:{window}"
+    key = f"chat:send:{actor.pk}:{window}"
     cache.add(key, 0, timeout=_WINDOW_SECONDS * 2)
     try:
         count = cache.incr(key)

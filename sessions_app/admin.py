@@ -101,7 +101,7 @@ class SessionAdmin(admin.ModelAdmin):
         self._each(
             request,
             queryset,
-            lambda s: services.session_cancel(session=s, by=request.user, reason="Cancelled by staff."),
+            lambda s: services.session_cancel(session=s, actor=request.user, reason="Cancelled by staff."),
             "cancelled",
         )
 

@@ -228,10 +228,10 @@ class SessionDetailApi(APIView):
         data = serializer.validated_data
         if "appointment_id" in data:
             session = services.session_reschedule(
-                session=session, user=request.user, appointment_id=data["appointment_id"]
+                session=session, actor=request.user, appointment_id=data["appointment_id"]
             )
         if "topic" in data:
-            session = services.session_update_topic(session=session, user=request.user, topic=data["topic"])
+            session = services.session_update_topic(session=session, actor=request.user, topic=data["topic"])
         return Response(SessionSerializer(session).data)
 
 
@@ -258,7 +258,9 @@ class SessionCancelApi(APIView):
         session = selectors.session_get_for_user(user=request.user, session_id=session_id)
         serializer = CancelSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
-        session = services.session_cancel(session=session, by=request.user, reason=serializer.validated_data["reason"])
+        session = services.session_cancel(
+            session=session, actor=request.user, reason=serializer.validated_data["reason"]
+        )
         return Response(SessionSerializer(session).data)
 
 
@@ -270,7 +272,7 @@ class SessionStartCallApi(APIView):
     def post(self, request, session_id):
         session = selectors.session_get_for_user(user=request.user, session_id=session_id)
         now = timezone.now()
-        creds = services.session_start_call(session=session, user=request.user, now=now)
+        creds = services.session_start_call(session=session, actor=request.user, now=now)
         parts = registry.select_parts(registry.START_CALL, session=creds.session)
         return Response(start_call_data(creds, parts=parts, now=now, request=request))
 
@@ -279,7 +281,7 @@ class SessionEndApi(APIView):
     @extend_schema(request=None, responses={200: SessionSerializer, **errors(*SESSION_ERRORS, "invalid_state")})
     def post(self, request, session_id):
         session = selectors.session_get_for_user(user=request.user, session_id=session_id)
-        session = services.session_request_end(session=session, user=request.user)
+        session = services.session_request_end(session=session, actor=request.user)
         return Response(SessionSerializer(session).data)
 
 
@@ -287,7 +289,7 @@ class SessionEndDeclineApi(APIView):
     @extend_schema(request=None, responses={200: SessionSerializer, **errors(*SESSION_ERRORS, "invalid_state")})
     def post(self, request, session_id):
         session = selectors.session_get_for_user(user=request.user, session_id=session_id)
-        session = services.session_decline_end(session=session, user=request.user)
+        session = services.session_decline_end(session=session, actor=request.user)
         return Response(SessionSerializer(session).data)
 
 
@@ -311,7 +313,7 @@ class SessionLogsApi(ListAPIView):
         session = selectors.session_get_for_user(user=request.user, session_id=session_id)
         serializer = SessionLogCreateSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
-        log = services.session_log_add(session=session, user=request.user, **serializer.validated_data)
+        log = services.session_log_add(session=session, actor=request.user, **serializer.validated_data)
         return Response(SessionLogSerializer(log).data, status=status.HTTP_201_CREATED)
 
 
@@ -330,6 +332,6 @@ class SessionReportApi(APIView):
         session = selectors.session_get_for_user(user=request.user, session_id=session_id)
         serializer = ReportUpdateSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
-        services.session_report_update(session=session, user=request.user, **serializer.validated_data)
+        services.session_report_update(session=session, actor=request.user, **serializer.validated_data)
         report = selectors.session_report_get(session=session)
         return Response(session_report_data(report, request=request))

@@ -212,7 +212,7 @@ def session_book_instant(
         raise
 
 
-def session_reschedule(*, session: Session, user: User, appointment_id, now: datetime | None = None) -> Session:
+def session_reschedule(*, session: Session, actor: User, appointment_id, now: datetime | None = None) -> Session:
     now = resolve_now(now)
     if session.status != Status.PENDING:
         raise InvalidState(f"The session is {session.status}; only a pending session can be moved.")
@@ -252,7 +252,7 @@ def session_reschedule(*, session: Session, user: User, appointment_id, now: dat
             log_action(
                 session=session,
                 action=Action.RESCHEDULED,
-                actor=user,
+                actor=actor,
                 at=now,
                 text=f"{iso(old_start)} -> {iso(start)}",
             )
@@ -260,14 +260,14 @@ def session_reschedule(*, session: Session, user: User, appointment_id, now: dat
         if is_exclusion_violation(exc):
             raise SlotUnavailable("This time is no longer available.") from exc
         raise
-    send_after_commit(signals.session_updated, session_id=session.pk, actor=user)
+    send_after_commit(signals.session_updated, session_id=session.pk, actor=actor)
     return session
 
 
-def session_update_topic(*, session: Session, user: User, topic: str) -> Session:
+def session_update_topic(*, session: Session, actor: User, topic: str) -> Session:
     if session.is_final:
         raise InvalidState(f"The session is {session.status}; its topic can no longer change.")
     Session.objects.filter(pk=session.pk).update(topic=topic, updated_at=timezone.now())
     session.refresh_from_db()
-    send_after_commit(signals.session_updated, session_id=session.pk, actor=user)
+    send_after_commit(signals.session_updated, session_id=session.pk, actor=actor)
     return session

@@ -30,9 +30,9 @@ from sessions_app.services._common import (
 
 
 def session_cancel(
-    *, session: Session, by: User | None, reason: str = "", now: datetime | None = None, condition: Q | None = None
+    *, session: Session, actor: User | None, reason: str = "", now: datetime | None = None, condition: Q | None = None
 ) -> Session:
-    """Cancel a session that has not started. ``by=None`` is the system (no-shows); ``condition`` is
+    """Cancel a session that has not started. ``actor=None`` is the system (no-shows); ``condition`` is
     what must still hold under the lock (the no-show rule, for the periodic job)."""
     with transaction.atomic():
         session = lock_session(session)
@@ -43,11 +43,11 @@ def session_cancel(
             to=Status.CANCELLED,
             condition=condition,
             cancelled_at=now,
-            cancelled_by=by,
+            cancelled_by=actor,
             cancel_reason=reason[:500],
         )
-        log_action(session=session, action=Action.CANCELLED, actor=by, text=reason, at=now)
-        send_after_commit(signals.session_cancelled, signals.session_updated, session_id=session.pk, actor=by)
+        log_action(session=session, action=Action.CANCELLED, actor=actor, text=reason, at=now)
+        send_after_commit(signals.session_cancelled, signals.session_updated, session_id=session.pk, actor=actor)
     return session
 
 
@@ -61,7 +61,7 @@ class CallCredentials:
     expires_at: datetime
 
 
-def session_start_call(*, session: Session, user: User, now: datetime | None = None) -> CallCredentials:
+def session_start_call(*, session: Session, actor: User, now: datetime | None = None) -> CallCredentials:
     """Start the session (first call inside the join window) or rejoin it (a reconnect).
 
     Both participants often press "join" at the same moment: the row lock makes the second one
@@ -74,19 +74,19 @@ def session_start_call(*, session: Session, user: User, now: datetime | None = N
                 opens = session.join_opens_at.isoformat().replace("+00:00", "Z")
                 raise OutsideJoinWindow(f"This session can be joined from {opens} until it ends.")
             session = transition(session=session, allowed=(Status.PENDING,), to=Status.IN_PROGRESS, started_at=now)
-            log_action(session=session, action=Action.STARTED, actor=user, at=now)
-            log_action(session=session, action=Action.ENTERED, actor=user, at=now)
-            send_after_commit(signals.session_started, signals.session_updated, session_id=session.pk, actor=user)
+            log_action(session=session, action=Action.STARTED, actor=actor, at=now)
+            log_action(session=session, action=Action.ENTERED, actor=actor, at=now)
+            send_after_commit(signals.session_started, signals.session_updated, session_id=session.pk, actor=actor)
         elif session.status in Session.ACTIVE_STATUSES:
             if now >= session.hard_end:
                 raise OutsideJoinWindow("This session's time is over.")
-            entered = session.logs.filter(action=Action.ENTERED, actor=user).exists()
-            log_action(session=session, action=Action.RECONNECTED if entered else Action.ENTERED, actor=user, at=now)
+            entered = session.logs.filter(action=Action.ENTERED, actor=actor).exists()
+            log_action(session=session, action=Action.RECONNECTED if entered else Action.ENTERED, actor=actor, at=now)
         else:
             raise InvalidState(f"The session is {session.status}.")
 
     expires_at = min(session.hard_end, now + timedelta(hours=24))
-    uid = session.uid_for(user)
+    uid = session.uid_for(actor)
     token = video.rtc_token(channel_name=session.channel_name, uid=uid, expires_at=expires_at)
     return CallCredentials(
         session=session,
@@ -98,7 +98,7 @@ def session_start_call(*, session: Session, user: User, now: datetime | None = N
     )
 
 
-def session_request_end(*, session: Session, user: User, now: datetime | None = None) -> Session:
+def session_request_end(*, session: Session, actor: User, now: datetime | None = None) -> Session:
     """Ask to end; or, when the other participant already asked, confirm and complete.
 
     Decided under the row lock, so two participants asking at once end up with one request and
@@ -106,10 +106,10 @@ def session_request_end(*, session: Session, user: User, now: datetime | None = 
     with transaction.atomic():
         session = lock_session(session)
         now = resolve_now(now)
-        if session.status == Status.END_REQUEST_PENDING and session.end_requested_by_id not in (None, user.pk):
+        if session.status == Status.END_REQUEST_PENDING and session.end_requested_by_id not in (None, actor.pk):
             return session_complete(
                 session=session,
-                actor=user,
+                actor=actor,
                 reason="Both participants agreed to end.",
                 allowed=(Status.END_REQUEST_PENDING,),
                 now=now,
@@ -120,26 +120,26 @@ def session_request_end(*, session: Session, user: User, now: datetime | None = 
             session=session,
             allowed=(Status.IN_PROGRESS,),
             to=Status.END_REQUEST_PENDING,
-            end_requested_by=user,
+            end_requested_by=actor,
             end_requested_at=now,
         )
-        log_action(session=session, action=Action.END_REQUESTED, actor=user, at=now)
-        send_after_commit(signals.session_updated, session_id=session.pk, actor=user)
+        log_action(session=session, action=Action.END_REQUESTED, actor=actor, at=now)
+        send_after_commit(signals.session_updated, session_id=session.pk, actor=actor)
     return session
 
 
-def session_decline_end(*, session: Session, user: User, now: datetime | None = None) -> Session:
+def session_decline_end(*, session: Session, actor: User, now: datetime | None = None) -> Session:
     with transaction.atomic():
         session = lock_session(session)
         now = resolve_now(now)
-        if session.status != Status.END_REQUEST_PENDING or session.end_requested_by_id == user.pk:
+        if session.status != Status.END_REQUEST_PENDING or session.end_requested_by_id == actor.pk:
             raise InvalidState("There is no request to end from the other participant.")
         Session.objects.filter(pk=session.pk).update(
             status=Status.IN_PROGRESS, end_requested_by=None, end_requested_at=None, updated_at=now
         )
         session.refresh_from_db()
-        log_action(session=session, action=Action.END_DECLINED, actor=user, at=now)
-        send_after_commit(signals.session_updated, session_id=session.pk, actor=user)
+        log_action(session=session, action=Action.END_DECLINED, actor=actor, at=now)
+        send_after_commit(signals.session_updated, session_id=session.pk, actor=actor)
     return session
 
 
@@ -196,7 +196,7 @@ def sessions_close_stale(*, now: datetime | None = None) -> StaleResult:
                 continue
     for session in Session.objects.filter(no_show).order_by("scheduled_end").iterator(chunk_size=500):
         try:
-            session_cancel(session=session, by=None, reason=NO_SHOW, now=now, condition=no_show)
+            session_cancel(session=session, actor=None, reason=NO_SHOW, now=now, condition=no_show)
             result.cancelled += 1
         except InvalidState:
             continue

@@ -36,18 +36,18 @@ def session_in_state(state: str, *, coach, customer) -> Session:
     if state == Session.Status.PENDING:
         return session
     if state == Session.Status.CANCELLED:
-        return services.session_cancel(session=session, by=customer, reason="changed my mind")
-    session = services.session_start_call(session=session, user=customer).session
+        return services.session_cancel(session=session, actor=customer, reason="changed my mind")
+    session = services.session_start_call(session=session, actor=customer).session
     if state == Session.Status.IN_PROGRESS:
         return session
     if state in (END_REQUESTED_BY_COACH, Session.Status.COMPLETED):
-        session = services.session_request_end(session=session, user=coach)
+        session = services.session_request_end(session=session, actor=coach)
     elif state == END_REQUESTED_BY_CUSTOMER:
-        session = services.session_request_end(session=session, user=customer)
+        session = services.session_request_end(session=session, actor=customer)
     else:
         raise AssertionError(f"unknown state {state}")
     if state == Session.Status.COMPLETED:
-        session = services.session_request_end(session=session, user=customer)
+        session = services.session_request_end(session=session, actor=customer)
     return session
 
 

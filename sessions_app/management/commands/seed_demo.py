@@ -75,7 +75,7 @@ class Command(BaseCommand):
                 },
             )
             if verified:
-                coach_verify(coach=coach, verified_by=staff)
+                coach_verify(coach=coach, actor=staff)
         customers = [_user(email, first, last, User.Role.CUSTOMER)[0] for email, first, last in CUSTOMERS]
         anna, ben, _cara = coaches
         dan, eve = customers
@@ -120,12 +120,12 @@ class Command(BaseCommand):
         # Completed yesterday, with both parts of the report written.
         start = (now - timedelta(days=1)).replace(minute=0, second=0, microsecond=0)
         done = self._past_session(coach=anna, customer=eve, start=start, minutes=60, topic="Training plan")
-        services.session_start_call(session=done, user=eve, now=start + timedelta(minutes=1))
-        services.session_start_call(session=done, user=anna, now=start + timedelta(minutes=2))
+        services.session_start_call(session=done, actor=eve, now=start + timedelta(minutes=1))
+        services.session_start_call(session=done, actor=anna, now=start + timedelta(minutes=2))
         done.refresh_from_db()
-        services.session_request_end(session=done, user=anna, now=start + timedelta(minutes=55))
+        services.session_request_end(session=done, actor=anna, now=start + timedelta(minutes=55))
         done.refresh_from_db()
-        services.session_request_end(session=done, user=eve, now=start + timedelta(minutes=56))
+        services.session_request_end(session=done, actor=eve, now=start + timedelta(minutes=56))
         done.refresh_from_db()
         # A few lines of chat during the call, dated as they would have been.
         for minute, sender, text in (
@@ -162,7 +162,7 @@ class Command(BaseCommand):
         # Cancelled two days ago.
         start = (now - timedelta(days=2)).replace(minute=0, second=0, microsecond=0)
         cancelled = self._past_session(coach=ben, customer=dan, start=start, minutes=60, topic="CV review")
-        services.session_cancel(session=cancelled, by=dan, reason="Travelling.", now=start - timedelta(days=1))
+        services.session_cancel(session=cancelled, actor=dan, reason="Travelling.", now=start - timedelta(days=1))
 
         # Pending: Dan's next session with Ben, Eve's with Anna, in the published slots.
         count = 2
