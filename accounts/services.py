@@ -36,7 +36,7 @@ def user_register(*, email: str, password: str, first_name: str, last_name: str,
             user = User.objects.create_user(
                 email=email, password=password, first_name=first_name, last_name=last_name, role=role
             )
-            # The coach's profile comes from the post_save receiver (accounts/signals.py).
+            # The coach's profile comes from the post_save receiver (accounts/receivers.py).
     except IntegrityError as exc:  # two registrations of one address at once
         raise ValidationFailed(fields={"email": ["An account with this e-mail already exists."]}) from exc
     return user

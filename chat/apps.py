@@ -6,7 +6,7 @@ class ChatConfig(AppConfig):
     verbose_name = "Session chat"
 
     def ready(self) -> None:
-        from chat import parts, signals
+        from chat import parts, receivers
 
-        signals.connect()
+        receivers.connect()
         parts.register()

@@ -7,6 +7,7 @@ from __future__ import annotations
 from rest_framework import serializers
 
 from chat import selectors
+from chat.admin import MessageInline
 from chat.serializers import MessageSerializer
 from sessions_app import registry
 
@@ -29,8 +30,6 @@ report_counts = registry.Part(
 
 
 def register() -> None:
-    from chat.admin import MessageInline
-
     registry.register_part(registry.START_CALL, call_messages)
     registry.register_part(registry.REPORT, report_counts)
     registry.register_session_inline(MessageInline)

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from rest_framework import serializers
 
+from recordings.admin import RecordingInline
 from recordings.selectors import recording_list
 from recordings.serializers import RecordingSerializer
 from sessions_app import registry
@@ -17,7 +18,5 @@ report_recordings = registry.Part(
 
 
 def register() -> None:
-    from recordings.admin import RecordingInline
-
     registry.register_part(registry.REPORT, report_recordings)
     registry.register_session_inline(RecordingInline)

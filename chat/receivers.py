@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from chat import broadcast
+from sessions_app.signals import session_updated
 
 
 def on_session_updated(sender, *, session, actor=None, **kwargs) -> None:
@@ -11,6 +12,4 @@ def on_session_updated(sender, *, session, actor=None, **kwargs) -> None:
 
 
 def connect() -> None:
-    from sessions_app.signals import session_updated
-
     session_updated.connect(on_session_updated, dispatch_uid="chat.session_updated")
