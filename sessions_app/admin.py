@@ -2,9 +2,9 @@ from __future__ import annotations
 
 import re
 
-from django.contrib import admin, messages
+from django.contrib import admin
 
-from config.api.errors import ApplicationError
+from config.admin import ServiceActionMixin
 from sessions_app import registry, services
 from sessions_app.models import Appointment, Session, SessionLog, SessionReport
 
@@ -43,7 +43,7 @@ class SessionReportInline(admin.StackedInline):
 
 
 @admin.register(Session)
-class SessionAdmin(admin.ModelAdmin):
+class SessionAdmin(ServiceActionMixin, admin.ModelAdmin):
     list_display = [
         "display_number",
         "type",
@@ -83,40 +83,29 @@ class SessionAdmin(admin.ModelAdmin):
     def has_delete_permission(self, request, obj=None) -> bool:
         return False  # history is kept; cancel instead
 
-    def _each(self, request, queryset, action, verb: str) -> None:
-        done, refused = 0, []
-        for session in queryset:
-            try:
-                action(session)
-                done += 1
-            except ApplicationError as exc:
-                refused.append(f"{session.display_number}: {exc.message}")
-        if done:
-            self.message_user(request, f"{done} session(s) {verb}.", messages.SUCCESS)
-        for line in refused:
-            self.message_user(request, line, messages.WARNING)
-
     @admin.action(description="Cancel the selected sessions (not started only)", permissions=["change"])
     def cancel_sessions(self, request, queryset):
-        self._each(
+        self.run_for_each(
             request,
             queryset,
             lambda s: services.session_cancel(session=s, actor=request.user, reason="Cancelled by staff."),
-            "cancelled",
+            label=str,
+            done="{count} session(s) cancelled.",
         )
 
     @admin.action(description="Complete the selected sessions (in progress only)", permissions=["change"])
     def complete_sessions(self, request, queryset):
-        self._each(
+        self.run_for_each(
             request,
             queryset,
             lambda s: services.session_complete(session=s, actor=request.user, reason="Completed by staff."),
-            "completed",
+            label=str,
+            done="{count} session(s) completed.",
         )
 
 
 @admin.register(Appointment)
-class AppointmentAdmin(admin.ModelAdmin):
+class AppointmentAdmin(ServiceActionMixin, admin.ModelAdmin):
     list_display = ["coach", "start", "end", "duration_minutes", "is_instant", "booked"]
     list_filter = ["is_instant", "duration_minutes", "start"]
     date_hierarchy = "start"
@@ -149,11 +138,10 @@ class AppointmentAdmin(admin.ModelAdmin):
 
     @admin.action(description="Delete the selected slots (free ones only)", permissions=["withdraw"])
     def delete_free_slots(self, request, queryset):
-        done = 0
-        for appointment in queryset.select_related("coach"):
-            try:
-                services.appointment_delete(coach=appointment.coach, appointment=appointment)
-                done += 1
-            except ApplicationError as exc:
-                self.message_user(request, f"{appointment}: {exc.message}", messages.WARNING)
-        self.message_user(request, f"{done} slot(s) deleted.", messages.SUCCESS)
+        self.run_for_each(
+            request,
+            queryset.select_related("coach"),
+            lambda slot: services.appointment_delete(coach=slot.coach, appointment=slot),
+            label=str,
+            done="{count} slot(s) deleted.",
+        )
