@@ -4,10 +4,9 @@ that is not theirs does not exist for them (404), whatever its id."""
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Any
 
-from django.conf import settings
 from django.db.models import Q, QuerySet
 from django.utils import timezone
 
@@ -51,16 +50,8 @@ def session_current(*, user: User, now: datetime | None = None) -> Session | Non
     active = mine.filter(status__in=Session.ACTIVE_STATUSES).order_by("scheduled_start").first()
     if active:
         return active
-    early = timedelta(minutes=settings.JOIN_EARLY_MINUTES)
-    instant_window = timedelta(minutes=settings.INSTANT_JOIN_WINDOW_MINUTES)
     return (
-        mine.filter(status=Session.Status.PENDING)
-        .filter(
-            Q(type=Session.Type.SCHEDULED, scheduled_start__lte=now + early, scheduled_end__gt=now)
-            | Q(type=Session.Type.INSTANT, created_at__gt=now - instant_window, scheduled_end__gt=now)
-        )
-        .order_by("scheduled_start")
-        .first()
+        mine.filter(Session.join_window_open_q(now), status=Session.Status.PENDING).order_by("scheduled_start").first()
     )
 
 

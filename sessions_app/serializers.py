@@ -110,7 +110,7 @@ class SessionSerializer(serializers.ModelSerializer):
     def get_can_start(self, session: Session) -> bool:
         now = self._now()
         if session.status == Session.Status.PENDING:
-            return session.join_opens_at <= now < session.join_closes_at
+            return session.join_window_open(now)
         return session.is_active and now < session.hard_end
 
     def get_can_chat(self, session: Session) -> bool:

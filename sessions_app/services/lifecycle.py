@@ -70,7 +70,7 @@ def session_start_call(*, session: Session, actor: User, now: datetime | None = 
         session = lock_session(session)
         now = resolve_now(now)
         if session.status == Status.PENDING:
-            if not (session.join_opens_at <= now < session.join_closes_at):
+            if not session.join_window_open(now):
                 opens = session.join_opens_at.isoformat().replace("+00:00", "Z")
                 raise OutsideJoinWindow(f"This session can be joined from {opens} until it ends.")
             session = transition(session=session, allowed=(Status.PENDING,), to=Status.IN_PROGRESS, started_at=now)
@@ -182,11 +182,7 @@ def sessions_close_stale(*, now: datetime | None = None) -> StaleResult:
         status=Status.END_REQUEST_PENDING,
         end_requested_at__lte=now - timedelta(minutes=settings.END_REQUEST_TIMEOUT_MINUTES),
     )
-    no_show = Q(status=Status.PENDING) & (
-        Q(type=Session.Type.SCHEDULED, scheduled_end__lte=now)
-        | Q(type=Session.Type.INSTANT, created_at__lte=now - timedelta(minutes=settings.INSTANT_JOIN_WINDOW_MINUTES))
-        | Q(type=Session.Type.INSTANT, scheduled_end__lte=now)
-    )
+    no_show = Q(status=Status.PENDING) & Session.join_window_closed_q(now)
     for rule, reason in ((overdue, "The session's time is over."), (unanswered, "Nobody answered the request to end.")):
         for session in Session.objects.filter(rule).order_by("scheduled_end").iterator(chunk_size=500):
             try:
