@@ -15,19 +15,17 @@ from rest_framework.views import APIView
 
 from chat import selectors, services
 from chat.errors import FileTooLarge
-from chat.media import UploadLimitHandler, upload_limit
+from chat.media import UploadLimitHandler
 from chat.models import Message
 from chat.serializers import MessageSendSerializer, MessageSerializer
 from chat.storage import BadMediaToken, media_disposition, media_token_message_id, media_url
+from config.api.body_limit import upload_body_max_bytes, upload_max_bytes
 from config.api.errors import NotFoundError, PermissionDeniedError, ValidationFailed
 from config.api.pagination import CursorPagination
 from config.api.parsers import JSONParser
 from config.api.ranged import file_response
 from config.api.schema import errors
 from sessions_app.selectors import session_get_for_user
-
-# Room for the multipart envelope and the text next to the largest allowed file.
-_BODY_SLACK_BYTES = 1024 * 1024
 
 
 class MessageCursorPagination(CursorPagination):
@@ -101,12 +99,12 @@ class MessageListApi(ListAPIView):
         services.message_send_throttle(actor=request.user)
         # Refuse an oversized body from its Content-Length, before reading it; the upload handler
         # also stops a body without one as soon as it grows past the limit.
-        max_bytes = upload_limit()
+        max_bytes = upload_max_bytes()
         try:
             content_length = int(request.META.get("CONTENT_LENGTH") or 0)
         except ValueError:
             content_length = 0
-        if content_length > max_bytes + _BODY_SLACK_BYTES:
+        if content_length > upload_body_max_bytes():
             raise FileTooLarge(f"Uploads can be at most {max_bytes} bytes.")
         django_request = request._request
         django_request.upload_handlers = [

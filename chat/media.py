@@ -20,6 +20,7 @@ from PIL import Image, ImageSequence, JpegImagePlugin
 
 from chat.errors import FileTooLarge, UnsupportedMediaType
 from config import mp4
+from config.api.body_limit import ENVELOPE_BYTES
 
 HEAD_BYTES = 4096
 GPS_IFD = 0x8825
@@ -133,11 +134,6 @@ def sniff(head: bytes) -> MediaType | None:
 
 def size_limit(kind: str) -> int:
     return settings.CHAT_IMAGE_MAX_BYTES if kind == "image" else settings.CHAT_VIDEO_MAX_BYTES
-
-
-def upload_limit() -> int:
-    """The most any single upload may be, before we know what it is."""
-    return max(settings.CHAT_IMAGE_MAX_BYTES, settings.CHAT_VIDEO_MAX_BYTES)
 
 
 def _decode_image(fileobj, media_type: MediaType) -> Image.Image:
@@ -307,8 +303,8 @@ class UploadLimitHandler(FileUploadHandler):
         super().__init__(request)
         self.max_bytes = max_bytes
 
-    def handle_raw_input(self, input_data, META, content_length, boundary, encoding=None):  # noqa: N803
-        if content_length and content_length > self.max_bytes + 1024 * 1024:
+    def handle_raw_input(self, input_data, META, content_length, boundary, encoding=None):
+        if content_length and content_length > self.max_bytes + ENVELOPE_BYTES:
             raise FileTooLarge(f"Uploads can be at most {self.max_bytes} bytes.")
         return None
 

@@ -12,6 +12,7 @@ from rest_framework import exceptions, status
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
 
+from config.api.body_limit import MIB, data_max_bytes
 from config.api.errors import ApplicationError
 
 logger = logging.getLogger(__name__)
@@ -69,7 +70,10 @@ def exception_handler(exc, context):
 
     if isinstance(exc, RequestDataTooBig):
         return Response(
-            error_body("file_too_large", "The request body is too large (JSON and form bodies: at most 2 MiB)."),
+            error_body(
+                "file_too_large",
+                f"The request body is too large (JSON and form bodies: at most {data_max_bytes() // MIB} MiB).",
+            ),
             status=413,
         )
     if isinstance(exc, SuspiciousOperation):
