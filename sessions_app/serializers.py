@@ -32,7 +32,7 @@ class RangeFilterSerializer(serializers.Serializer):
     pass
 
 
-RangeFilterSerializer._declared_fields.update(  # noqa: SLF001 - DRF's documented way for reserved names
+RangeFilterSerializer._declared_fields.update(  # DRF's documented way for reserved names
     {"from": StrictDateTimeField(required=False), "to": StrictDateTimeField(required=False)}
 )
 
@@ -52,7 +52,7 @@ class SessionFilterSerializer(RangeFilterSerializer):
         return "INSTANT" if value == "DIRECT" else value
 
 
-SessionFilterSerializer._declared_fields.update(RangeFilterSerializer._declared_fields)  # noqa: SLF001
+SessionFilterSerializer._declared_fields.update(RangeFilterSerializer._declared_fields)
 
 
 class SessionSerializer(serializers.ModelSerializer):

@@ -93,7 +93,7 @@ def test_two_moderators_approving_at_once_keep_the_aggregates_right(postgres, co
         try:
             barrier.wait(timeout=10)
             services.rating_approve(rating=rating, moderator=moderator)
-        except Exception as exc:  # noqa: BLE001 - reported below
+        except Exception as exc:  # reported below
             failures.append(exc)
         finally:
             connection.close()

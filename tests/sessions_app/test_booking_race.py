@@ -27,7 +27,7 @@ def _fire_at_once(requests) -> list[tuple[int, dict]]:
             barrier.wait(timeout=30)
             res = request()
             results[index] = (res.status_code, res.json() if res.content else {})
-        except Exception as exc:  # noqa: BLE001 - reported as a failed request below
+        except Exception as exc:  # reported as a failed request below
             results[index] = (None, {"exception": repr(exc)})
         finally:
             connection.close()

@@ -36,7 +36,7 @@ def _race(session: Session, now, move) -> None:
     def sweep():
         try:
             services.sessions_close_stale(now=now)
-        except BaseException as exc:  # noqa: BLE001 - reported below
+        except BaseException as exc:  # reported below
             errors.append(exc)
         finally:
             connection.close()
