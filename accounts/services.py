@@ -9,7 +9,6 @@ from zoneinfo import available_timezones
 from django.conf import settings
 from django.contrib.auth import authenticate
 from django.contrib.auth.password_validation import validate_password
-from django.core.cache import cache
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import IntegrityError, transaction
 from django.utils import timezone
@@ -18,6 +17,7 @@ from knox.models import AuthToken
 from accounts.errors import InvalidCredentials, LoginThrottled
 from accounts.models import CoachProfile, User
 from config.api.errors import PermissionDeniedError, ValidationFailed
+from config.ratelimit import window_count, window_hit, window_reset
 
 
 def user_register(*, email: str, password: str, first_name: str, last_name: str, role: str) -> User:
@@ -95,15 +95,6 @@ def _failure_keys(email: str, address: str) -> tuple[str, str]:
     return f"login-fail:acct:{email}", f"login-fail:addr:{address}"
 
 
-def _count_failure(key: str, window: int) -> None:
-    # add() is atomic: the first failure opens the window, later ones only increment.
-    if not cache.add(key, 1, timeout=window):
-        try:
-            cache.incr(key)
-        except ValueError:  # the key expired between add() and incr()
-            cache.add(key, 1, timeout=window)
-
-
 def user_login(*, email: str, password: str, address: str) -> tuple[AuthToken, str]:
     """Check the credentials and issue a Bearer token.
 
@@ -113,17 +104,18 @@ def user_login(*, email: str, password: str, address: str) -> tuple[AuthToken, s
     email = email.strip().lower()
     window = settings.LOGIN_FAILURE_WINDOW_SECONDS
     account_key, address_key = _failure_keys(email, address)
-    if (cache.get(account_key) or 0) >= settings.LOGIN_FAILURES_PER_ACCOUNT or (
-        cache.get(address_key) or 0
-    ) >= settings.LOGIN_FAILURES_PER_ADDRESS:
+    if (
+        window_count(account_key) >= settings.LOGIN_FAILURES_PER_ACCOUNT
+        or window_count(address_key) >= settings.LOGIN_FAILURES_PER_ADDRESS
+    ):
         raise LoginThrottled(retry_after=window)
 
     user = authenticate(username=email, password=password)
     if user is None:
-        _count_failure(account_key, window)
-        _count_failure(address_key, window)
+        window_hit(account_key, window_seconds=window)
+        window_hit(address_key, window_seconds=window)
         raise InvalidCredentials()
-    cache.delete(account_key)
+    window_reset(account_key)
     instance, token = AuthToken.objects.create(user=user)
     User.objects.filter(pk=user.pk).update(last_login=timezone.now())
     return instance, token

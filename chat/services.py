@@ -6,7 +6,6 @@ import logging
 import time
 
 from django.conf import settings
-from django.core.cache import cache
 from django.db import transaction
 
 from accounts.models import User
@@ -15,6 +14,7 @@ from chat.errors import ChatClosed, Throttled
 from chat.media import prepare_upload
 from chat.models import Message
 from chat.storage import media_delete, media_save
+from config.ratelimit import window_hit
 from sessions_app.models import Session
 
 logger = logging.getLogger(__name__)
@@ -39,13 +39,9 @@ def message_send_throttle(*, actor: User, now: float | None = None) -> None:
         return
     now = time.time() if now is None else now
     window = int(now // _WINDOW_SECONDS)
-    key = f"chat:send:{actor.pk}:{window}"
-    cache.add(key, 0, timeout=_WINDOW_SECONDS * 2)
-    try:
-        count = cache.incr(key)
-    except ValueError:  # expired between add and incr
-        cache.set(key, 1, timeout=_WINDOW_SECONDS * 2)
-        count = 1
+    # The window's number is in the key: the count starts afresh each minute; the key outlives
+    # its minute a little so a late hit still finds it.
+    count = window_hit(f"chat:send:{actor.pk}:{window}", window_seconds=_WINDOW_SECONDS * 2)
     if count > limit:
         retry_after = max(1, int((window + 1) * _WINDOW_SECONDS - now))
         raise Throttled(
