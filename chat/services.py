@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import logging
 import time
+from datetime import datetime
 
 from django.conf import settings
 from django.db import transaction
+from django.utils import timezone
 
 from accounts.models import User
 from chat import broadcast
@@ -49,7 +51,7 @@ def message_send_throttle(*, actor: User, now: float | None = None) -> None:
         )
 
 
-def message_send(*, session: Session, sender: User, text: str = "", file=None) -> Message:
+def message_send(*, session: Session, sender: User, text: str = "", file=None, now: datetime | None = None) -> Message:
     """Send a message with ``text``, an uploaded ``file``, or both.
 
     The file is checked completely (type from its bytes, size, image decoding) before anything is
@@ -75,7 +77,7 @@ def message_send(*, session: Session, sender: User, text: str = "", file=None) -
         with transaction.atomic():
             locked = Session.objects.select_for_update().only("id", "status").get(pk=session.pk)
             message_send_ensure_open(session=locked)
-            message = Message(session_id=session.pk, sender=sender, text=text)
+            message = Message(session_id=session.pk, sender=sender, text=text, created_at=now or timezone.now())
             if prepared is not None:
                 message.media.name = stored_name
                 message.media_kind = prepared.kind

@@ -62,6 +62,8 @@ INSTALLED_APPS = [
     "chat",
     "recordings",
     "ratings",
+    # Demo data for `make run` (`manage.py seed_demo`): it uses every app, so none imports it.
+    "demo",
 ]
 
 MIDDLEWARE = [
