@@ -12,11 +12,11 @@ from sessions_app import services
 from sessions_app.errors import OutsideJoinWindow
 from sessions_app.models import Session, SessionLog
 from tests.factories import SessionFactory
-from tests.sessions_app.conftest import (
+from tests.helpers.api import error_code
+from tests.helpers.sessions import (
     END_REQUESTED_BY_COACH,
     END_REQUESTED_BY_CUSTOMER,
     book_open_session,
-    error_code,
     session_in_state,
 )
 

@@ -5,7 +5,8 @@ from __future__ import annotations
 import pytest
 
 from sessions_app.models import Session, SessionLog
-from tests.sessions_app.conftest import error_code, session_in_state
+from tests.helpers.api import error_code
+from tests.helpers.sessions import session_in_state
 
 pytestmark = pytest.mark.django_db
 
