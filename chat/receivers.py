@@ -6,7 +6,7 @@ from chat import broadcast
 from sessions_app.signals import session_updated
 
 
-def on_session_updated(sender, *, session, actor=None, **kwargs) -> None:
+def on_session_updated(sender, *, session, **kwargs) -> None:
     """Every change a participant's screen should show goes out as ``session.updated``."""
     broadcast.session_updated(session=session)
 

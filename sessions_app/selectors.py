@@ -35,7 +35,7 @@ def session_list_for_user(*, user: User, filters: dict | None = None) -> QuerySe
     return qs.order_by("-scheduled_start", "-number")
 
 
-def session_get_for_user(*, user: User, session_id, for_update: bool = False) -> Session:
+def session_get_for_user(*, user: User, session_id) -> Session:
     qs = _base().filter(Q(coach=user) | Q(customer=user), pk=session_id)
     session = qs.first()
     if session is None:

@@ -182,11 +182,6 @@ def session_timing(session: Session, now) -> dict:
     }
 
 
-class ActorSerializer(serializers.Serializer):
-    id = serializers.UUIDField()
-    role = serializers.CharField()
-
-
 class SessionLogSerializer(serializers.ModelSerializer):
     actor = serializers.SerializerMethodField()
 

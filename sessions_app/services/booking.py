@@ -91,7 +91,6 @@ def _new_session(
         created_at=now,
     )
     log_action(session=session, action=Action.BOOKED, actor=customer, at=now)
-    send_after_commit(signals.session_booked, session_id=session.pk, actor=customer)
     return session
 
 
