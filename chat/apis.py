@@ -14,12 +14,10 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from chat import selectors, services
-from chat.errors import FileTooLarge
-from chat.media import UploadLimitHandler
+from chat.media import limit_upload
 from chat.models import Message
 from chat.serializers import MessageSendSerializer, MessageSerializer
 from chat.storage import BadMediaToken, media_disposition, media_token_message_id, media_url
-from config.api.body_limit import upload_body_max_bytes, upload_max_bytes
 from config.api.errors import NotFoundError, PermissionDeniedError, ValidationFailed
 from config.api.pagination import CursorPagination
 from config.api.parsers import JSONParser
@@ -97,20 +95,7 @@ class MessageListApi(ListAPIView):
         session = session_get_for_user(user=request.user, session_id=session_id)
         services.message_send_ensure_open(session=session)
         services.message_send_throttle(actor=request.user)
-        # Refuse an oversized body from its Content-Length, before reading it; the upload handler
-        # also stops a body without one as soon as it grows past the limit.
-        max_bytes = upload_max_bytes()
-        try:
-            content_length = int(request.META.get("CONTENT_LENGTH") or 0)
-        except ValueError:
-            content_length = 0
-        if content_length > upload_body_max_bytes():
-            raise FileTooLarge(f"Uploads can be at most {max_bytes} bytes.")
-        django_request = request._request
-        django_request.upload_handlers = [
-            UploadLimitHandler(django_request, max_bytes=max_bytes),
-            *django_request.upload_handlers,
-        ]
+        limit_upload(request._request)
 
         if len(request.FILES.getlist("file")) > 1:
             raise ValidationFailed(fields={"file": ["Send one file per message."]})

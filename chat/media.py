@@ -20,7 +20,7 @@ from PIL import Image, ImageSequence, JpegImagePlugin
 
 from chat.errors import FileTooLarge, UnsupportedMediaType
 from config import mp4
-from config.api.body_limit import ENVELOPE_BYTES
+from config.api.body_limit import ENVELOPE_BYTES, upload_body_max_bytes, upload_max_bytes
 
 HEAD_BYTES = 4096
 GPS_IFD = 0x8825
@@ -315,3 +315,17 @@ class UploadLimitHandler(FileUploadHandler):
 
     def file_complete(self, file_size: int) -> None:
         return None
+
+
+def limit_upload(request) -> None:
+    """Refuse an oversized body from its Content-Length, before reading it (called before the view
+    reads the body); the upload handler put first in the chain also stops a body without one as
+    soon as it grows past the limit."""
+    max_bytes = upload_max_bytes()
+    try:
+        content_length = int(request.META.get("CONTENT_LENGTH") or 0)
+    except ValueError:
+        content_length = 0
+    if content_length > upload_body_max_bytes():
+        raise FileTooLarge(f"Uploads can be at most {max_bytes} bytes.")
+    request.upload_handlers = [UploadLimitHandler(request, max_bytes=max_bytes), *request.upload_handlers]

@@ -14,7 +14,7 @@ from config.api.errors import NotFoundError, PermissionDeniedError
 from config.api.idempotency import IdempotentMixin
 from config.api.schema import errors
 from sessions_app import registry, selectors, services
-from sessions_app.models import Appointment, Session
+from sessions_app.models import Session
 from sessions_app.serializers import (
     AppointmentCreateSerializer,
     AppointmentSerializer,
@@ -90,9 +90,7 @@ class CoachAppointmentDetailApi(APIView):
         }
     )
     def delete(self, request, appointment_id):
-        appointment = Appointment.objects.filter(pk=appointment_id, coach=request.user, is_instant=False).first()
-        if appointment is None:
-            raise NotFoundError("No such appointment.")
+        appointment = selectors.appointment_get_for_coach(coach=request.user, appointment_id=appointment_id)
         services.appointment_delete(coach=request.user, appointment=appointment)
         return Response(status=status.HTTP_204_NO_CONTENT)
 

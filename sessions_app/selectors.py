@@ -128,6 +128,14 @@ def appointment_list_for_coach(*, coach: User, filters: dict | None = None) -> Q
     return qs.order_by("start")
 
 
+def appointment_get_for_coach(*, coach: User, appointment_id) -> Appointment:
+    """One of the coach's own published slots; 404 for any other id."""
+    appointment = Appointment.objects.filter(pk=appointment_id, coach=coach, is_instant=False).first()
+    if appointment is None:
+        raise NotFoundError("No such appointment.")
+    return appointment
+
+
 def appointment_free_for_coach(
     *, coach_id, filters: dict | None = None, now: datetime | None = None
 ) -> QuerySet[Appointment]:
