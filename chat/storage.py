@@ -17,6 +17,7 @@ from django.core.files.storage import Storage, default_storage
 from django.urls import reverse
 
 from chat.media import DISPLAYABLE
+from config.storage import is_s3
 
 _SALT = "chat.media.download"
 
@@ -27,14 +28,6 @@ class BadMediaToken(Exception):
 
 def media_storage() -> Storage:
     return default_storage
-
-
-def is_s3(storage: Storage) -> bool:
-    try:
-        from storages.backends.s3 import S3Storage
-    except ImportError:  # pragma: no cover - django-storages is a dependency
-        return False
-    return isinstance(storage, S3Storage)
 
 
 def media_name(*, session_id, extension: str) -> str:
