@@ -1,14 +1,14 @@
 from __future__ import annotations
 
 from django import forms
-from django.contrib import admin, messages
+from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
 from django.db.models import Q
 
 from accounts import services
 from accounts.models import CoachProfile, User
 from accounts.serializers import CoachProfileUpdateSerializer
-from config.api.errors import ApplicationError
+from config.admin import ServiceActionMixin
 
 
 @admin.register(User)
@@ -60,7 +60,7 @@ class CoachProfileForm(forms.ModelForm):
 
 
 @admin.register(CoachProfile)
-class CoachProfileAdmin(admin.ModelAdmin):
+class CoachProfileAdmin(ServiceActionMixin, admin.ModelAdmin):
     form = CoachProfileForm
     list_display = ["user", "is_verified", "availability", "hourly_rate", "currency", "rating_average", "rating_count"]
     list_filter = ["is_verified", "availability", "currency"]
@@ -79,10 +79,10 @@ class CoachProfileAdmin(admin.ModelAdmin):
 
     @admin.action(description="Verify the selected coaches", permissions=["change"])
     def verify(self, request, queryset):
-        count = 0
-        for profile in queryset.select_related("user"):
-            try:
-                count += services.coach_verify(coach=profile.user, verified_by=request.user)
-            except ApplicationError as exc:
-                self.message_user(request, f"{profile.user.email}: {exc.message}", messages.WARNING)
-        self.message_user(request, f"{count} coach(es) verified.", messages.SUCCESS)
+        self.run_for_each(
+            request,
+            queryset.select_related("user"),
+            lambda profile: services.coach_verify(coach=profile.user, actor=request.user),
+            label=lambda profile: profile.user.email,
+            done="{count} coach(es) verified.",
+        )

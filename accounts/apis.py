@@ -72,7 +72,7 @@ class LogoutApi(APIView):
 class MeApi(APIView):
     @extend_schema(responses={200: MeSerializer, **errors("not_authenticated")})
     def get(self, request):
-        return Response(MeSerializer(self._me(request)).data)
+        return Response(MeSerializer(selectors.user_me(user=request.user)).data)
 
     @extend_schema(
         request=MeUpdateSerializer, responses={200: MeSerializer, **errors("validation_error", "not_authenticated")}
@@ -81,7 +81,7 @@ class MeApi(APIView):
         serializer = MeUpdateSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         services.user_update(user=request.user, **serializer.validated_data)
-        return Response(MeSerializer(self._me(request)).data)
+        return Response(MeSerializer(selectors.user_me(user=request.user)).data)
 
     @extend_schema(
         request=AccountDeleteSerializer,
@@ -96,13 +96,6 @@ class MeApi(APIView):
         # The erasure lives in privacy: it runs every app's step through its registry.
         account_erase_self(user=request.user, password=serializer.validated_data["password"])
         return Response(status=status.HTTP_204_NO_CONTENT)
-
-    @staticmethod
-    def _me(request):
-        user = request.user
-        if user.is_coach:
-            user = type(user).objects.select_related("coach_profile").get(pk=user.pk)
-        return user
 
 
 class CoachProfileApi(APIView):

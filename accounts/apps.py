@@ -6,6 +6,6 @@ class AccountsConfig(AppConfig):
     verbose_name = "Accounts and coaches"
 
     def ready(self) -> None:
-        from accounts import personal_data, signals  # noqa: F401 - signals connects the receivers
+        from accounts import personal_data, receivers  # noqa: F401 - receivers connects them
 
         personal_data.register()

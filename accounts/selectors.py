@@ -11,6 +11,13 @@ from django.db.models import QuerySet
 from accounts.models import CoachProfile, User
 
 
+def user_me(*, user: User) -> User:
+    """The caller as ``GET me`` shows them: a coach with their profile (one query, not two)."""
+    if user.is_coach:
+        return User.objects.select_related("coach_profile").get(pk=user.pk)
+    return user
+
+
 def coach_list(*, filters: dict | None = None) -> QuerySet[CoachProfile]:
     """Verified, active coaches only: an unverified coach does not exist for anybody else."""
     filters = filters or {}

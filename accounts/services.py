@@ -9,30 +9,15 @@ from zoneinfo import available_timezones
 from django.conf import settings
 from django.contrib.auth import authenticate
 from django.contrib.auth.password_validation import validate_password
-from django.core.cache import cache
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 from knox.models import AuthToken
 
+from accounts.errors import InvalidCredentials, LoginThrottled
 from accounts.models import CoachProfile, User
-from config.api.errors import ApplicationError, PermissionDeniedError, ValidationFailed
-
-
-class InvalidCredentials(ApplicationError):
-    code = "invalid_credentials"
-    status_code = 401
-    default_message = "E-mail or password is wrong."
-
-
-class LoginThrottled(ApplicationError):
-    code = "throttled"
-    status_code = 429
-    default_message = "Too many failed logins. Try again later."
-
-    def __init__(self, retry_after: int) -> None:
-        super().__init__(f"Too many failed logins. Try again in {retry_after} seconds.")
-        self.retry_after = retry_after
+from config.api.errors import PermissionDeniedError, ValidationFailed
+from config.ratelimit import window_count, window_hit, window_reset
 
 
 def user_register(*, email: str, password: str, first_name: str, last_name: str, role: str) -> User:
@@ -51,7 +36,7 @@ def user_register(*, email: str, password: str, first_name: str, last_name: str,
             user = User.objects.create_user(
                 email=email, password=password, first_name=first_name, last_name=last_name, role=role
             )
-            # The coach's profile comes from the post_save receiver (accounts/signals.py).
+            # The coach's profile comes from the post_save receiver (accounts/receivers.py).
     except IntegrityError as exc:  # two registrations of one address at once
         raise ValidationFailed(fields={"email": ["An account with this e-mail already exists."]}) from exc
     return user
@@ -110,15 +95,6 @@ def _failure_keys(email: str, address: str) -> tuple[str, str]:
     return f"login-fail:acct:{email}", f"login-fail:addr:{address}"
 
 
-def _count_failure(key: str, window: int) -> None:
-    # add() is atomic: the first failure opens the window, later ones only increment.
-    if not cache.add(key, 1, timeout=window):
-        try:
-            cache.incr(key)
-        except ValueError:  # the key expired between add() and incr()
-            cache.add(key, 1, timeout=window)
-
-
 def user_login(*, email: str, password: str, address: str) -> tuple[AuthToken, str]:
     """Check the credentials and issue a Bearer token.
 
@@ -128,17 +104,18 @@ def user_login(*, email: str, password: str, address: str) -> tuple[AuthToken, s
     email = email.strip().lower()
     window = settings.LOGIN_FAILURE_WINDOW_SECONDS
     account_key, address_key = _failure_keys(email, address)
-    if (cache.get(account_key) or 0) >= settings.LOGIN_FAILURES_PER_ACCOUNT or (
-        cache.get(address_key) or 0
-    ) >= settings.LOGIN_FAILURES_PER_ADDRESS:
+    if (
+        window_count(account_key) >= settings.LOGIN_FAILURES_PER_ACCOUNT
+        or window_count(address_key) >= settings.LOGIN_FAILURES_PER_ADDRESS
+    ):
         raise LoginThrottled(retry_after=window)
 
     user = authenticate(username=email, password=password)
     if user is None:
-        _count_failure(account_key, window)
-        _count_failure(address_key, window)
+        window_hit(account_key, window_seconds=window)
+        window_hit(address_key, window_seconds=window)
         raise InvalidCredentials()
-    cache.delete(account_key)
+    window_reset(account_key)
     instance, token = AuthToken.objects.create(user=user)
     User.objects.filter(pk=user.pk).update(last_login=timezone.now())
     return instance, token
@@ -198,12 +175,12 @@ def coach_set_availability(*, coach: User, availability: str) -> CoachProfile:
     return profile
 
 
-def coach_verify(*, coach: User, verified_by: User | None = None, at: datetime | None = None) -> bool:
+def coach_verify(*, coach: User, actor: User | None = None, now: datetime | None = None) -> bool:
     """Mark a coach verified. Returns False when it already was (idempotent)."""
     if not coach.is_coach:
         raise ValidationFailed(f"{coach.email} is not a coach account.")
     coach_profile_of(coach)
     updated = CoachProfile.objects.filter(user=coach, is_verified=False).update(
-        is_verified=True, verified_at=at or timezone.now(), verified_by=verified_by
+        is_verified=True, verified_at=now or timezone.now(), verified_by=actor
     )
     return bool(updated)

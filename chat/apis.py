@@ -14,8 +14,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from chat import selectors, services
-from chat.errors import FileTooLarge
-from chat.media import UploadLimitHandler, upload_limit
+from chat.media import limit_upload
 from chat.models import Message
 from chat.serializers import MessageSendSerializer, MessageSerializer
 from chat.storage import BadMediaToken, media_disposition, media_token_message_id, media_url
@@ -25,9 +24,6 @@ from config.api.parsers import JSONParser
 from config.api.ranged import file_response
 from config.api.schema import errors
 from sessions_app.selectors import session_get_for_user
-
-# Room for the multipart envelope and the text next to the largest allowed file.
-_BODY_SLACK_BYTES = 1024 * 1024
 
 
 class MessageCursorPagination(CursorPagination):
@@ -98,21 +94,8 @@ class MessageListApi(ListAPIView):
     def post(self, request, session_id):
         session = session_get_for_user(user=request.user, session_id=session_id)
         services.message_send_ensure_open(session=session)
-        services.message_send_throttle(user=request.user)
-        # Refuse an oversized body from its Content-Length, before reading it; the upload handler
-        # also stops a body without one as soon as it grows past the limit.
-        max_bytes = upload_limit()
-        try:
-            content_length = int(request.META.get("CONTENT_LENGTH") or 0)
-        except ValueError:
-            content_length = 0
-        if content_length > max_bytes + _BODY_SLACK_BYTES:
-            raise FileTooLarge(f"Uploads can be at most {max_bytes} bytes.")
-        django_request = request._request
-        django_request.upload_handlers = [
-            UploadLimitHandler(django_request, max_bytes=max_bytes),
-            *django_request.upload_handlers,
-        ]
+        services.message_send_throttle(actor=request.user)
+        limit_upload(request._request)
 
         if len(request.FILES.getlist("file")) > 1:
             raise ValidationFailed(fields={"file": ["Send one file per message."]})

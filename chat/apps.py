@@ -6,10 +6,8 @@ class ChatConfig(AppConfig):
     verbose_name = "Session chat"
 
     def ready(self) -> None:
-        from chat import signals
+        from chat import parts, personal_data, receivers
 
-        signals.connect()
-
-        from chat import personal_data
-
+        receivers.connect()
+        parts.register()
         personal_data.register()

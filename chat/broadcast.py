@@ -13,6 +13,10 @@ from asgiref.sync import async_to_sync
 from channels.layers import get_channel_layer
 from rest_framework.renderers import JSONRenderer
 
+from chat.models import Message
+from chat.serializers import MessageSerializer
+from sessions_app.serializers import SessionSerializer
+
 logger = logging.getLogger(__name__)
 
 
@@ -36,9 +40,6 @@ def _send(session_id, event: dict) -> None:
 
 
 def message_created(*, message_id) -> None:
-    from chat.models import Message
-    from chat.serializers import MessageSerializer
-
     message = Message.objects.select_related("sender").filter(pk=message_id).first()
     if message is None:
         return
@@ -46,6 +47,4 @@ def message_created(*, message_id) -> None:
 
 
 def session_updated(*, session) -> None:
-    from sessions_app.serializers import SessionSerializer
-
     _send(session.pk, {"type": "session.updated", "session": _plain(SessionSerializer(session).data)})

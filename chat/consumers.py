@@ -17,6 +17,7 @@ from channels.generic.websocket import AsyncJsonWebsocketConsumer
 from chat.broadcast import session_group
 from config.api.errors import NotFoundError
 from config.api.websocket import token_still_valid
+from sessions_app.selectors import session_get_for_user
 
 CLOSE_NOT_AUTHENTICATED = 4401
 CLOSE_NOT_FOUND = 4404
@@ -24,8 +25,6 @@ CLOSE_NOT_FOUND = 4404
 
 @database_sync_to_async
 def _is_participant(user, session_id) -> bool:
-    from sessions_app.selectors import session_get_for_user
-
     try:
         session_get_for_user(user=user, session_id=session_id)
     except NotFoundError:

@@ -20,6 +20,7 @@ from PIL import Image, ImageSequence, JpegImagePlugin
 
 from chat.errors import FileTooLarge, UnsupportedMediaType
 from config import mp4
+from config.api.body_limit import ENVELOPE_BYTES, upload_body_max_bytes, upload_max_bytes
 
 HEAD_BYTES = 4096
 GPS_IFD = 0x8825
@@ -133,11 +134,6 @@ def sniff(head: bytes) -> MediaType | None:
 
 def size_limit(kind: str) -> int:
     return settings.CHAT_IMAGE_MAX_BYTES if kind == "image" else settings.CHAT_VIDEO_MAX_BYTES
-
-
-def upload_limit() -> int:
-    """The most any single upload may be, before we know what it is."""
-    return max(settings.CHAT_IMAGE_MAX_BYTES, settings.CHAT_VIDEO_MAX_BYTES)
 
 
 def _decode_image(fileobj, media_type: MediaType) -> Image.Image:
@@ -307,8 +303,8 @@ class UploadLimitHandler(FileUploadHandler):
         super().__init__(request)
         self.max_bytes = max_bytes
 
-    def handle_raw_input(self, input_data, META, content_length, boundary, encoding=None):  # noqa: N803
-        if content_length and content_length > self.max_bytes + 1024 * 1024:
+    def handle_raw_input(self, input_data, META, content_length, boundary, encoding=None):
+        if content_length and content_length > self.max_bytes + ENVELOPE_BYTES:
             raise FileTooLarge(f"Uploads can be at most {self.max_bytes} bytes.")
         return None
 
@@ -319,3 +315,17 @@ class UploadLimitHandler(FileUploadHandler):
 
     def file_complete(self, file_size: int) -> None:
         return None
+
+
+def limit_upload(request) -> None:
+    """Refuse an oversized body from its Content-Length, before reading it (called before the view
+    reads the body); the upload handler put first in the chain also stops a body without one as
+    soon as it grows past the limit."""
+    max_bytes = upload_max_bytes()
+    try:
+        content_length = int(request.META.get("CONTENT_LENGTH") or 0)
+    except ValueError:
+        content_length = 0
+    if content_length > upload_body_max_bytes():
+        raise FileTooLarge(f"Uploads can be at most {max_bytes} bytes.")
+    request.upload_handlers = [UploadLimitHandler(request, max_bytes=max_bytes), *request.upload_handlers]

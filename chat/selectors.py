@@ -1,5 +1,5 @@
-"""Reads of the chat. The session lifecycle uses ``message_counts`` (report) and
-``messages_for_call`` (start-call)."""
+"""Reads of the chat. ``message_counts`` and ``messages_latest`` feed the chat's parts of the
+session report and of ``start-call`` (``chat/parts.py``)."""
 
 from __future__ import annotations
 
@@ -26,20 +26,16 @@ def message_get_for_user(*, user: User, session_id, message_id) -> Message:
     return message
 
 
-def message_counts(*, session) -> dict:
-    """``{"messages_count", "media_count"}`` of a session, for its report."""
+def message_counts(*, session: Session) -> dict[str, int]:
+    """``{"messages_count", "media_count"}`` of a session."""
     counts = Message.objects.filter(session=session).aggregate(
         messages_count=Count("id"), media_count=Count("id", filter=~Q(media=""))
     )
     return {"messages_count": counts["messages_count"], "media_count": counts["media_count"]}
 
 
-def messages_for_call(*, session, request, limit: int = 50) -> list[dict]:
-    """The latest messages, oldest first, serialized as the API shows them (start-call)."""
-    from chat.serializers import MessageSerializer
-
-    latest = list(
-        Message.objects.filter(session=session).select_related("sender").order_by("-created_at", "-id")[:limit]
-    )
+def messages_latest(*, session: Session, limit: int = 50) -> list[Message]:
+    """The latest ``limit`` messages of a session, oldest first."""
+    latest = list(message_list(session=session).order_by("-created_at", "-id")[:limit])
     latest.reverse()
-    return MessageSerializer(latest, many=True, context={"request": request}).data
+    return latest

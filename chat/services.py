@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import logging
 import time
+from datetime import datetime
 
 from django.conf import settings
-from django.core.cache import cache
 from django.db import transaction
+from django.utils import timezone
 
 from accounts.models import User
 from chat import broadcast
@@ -15,6 +16,7 @@ from chat.errors import ChatClosed, Throttled
 from chat.media import prepare_upload
 from chat.models import Message
 from chat.storage import media_delete, media_save
+from config.ratelimit import window_hit
 from sessions_app.models import Session
 
 logger = logging.getLogger(__name__)
@@ -28,8 +30,8 @@ def message_send_ensure_open(*, session: Session) -> None:
         raise ChatClosed()
 
 
-def message_send_throttle(*, user: User, now: float | None = None) -> None:
-    """Count one send attempt of ``user``; 429 ``throttled`` past ``CHAT_MESSAGES_PER_MINUTE``.
+def message_send_throttle(*, actor: User, now: float | None = None) -> None:
+    """Count one send attempt of ``actor``; 429 ``throttled`` past ``CHAT_MESSAGES_PER_MINUTE``.
 
     A fixed one-minute window in the cache (Redis when configured, so every web process shares it).
     Called before the body is read, so a flood of uploads is refused cheaply.
@@ -39,13 +41,9 @@ def message_send_throttle(*, user: User, now: float | None = None) -> None:
         return
     now = time.time() if now is None else now
     window = int(now // _WINDOW_SECONDS)
-    key = f"chat:send:{user.pk}:{window}"
-    cache.add(key, 0, timeout=_WINDOW_SECONDS * 2)
-    try:
-        count = cache.incr(key)
-    except ValueError:  # expired between add and incr
-        cache.set(key, 1, timeout=_WINDOW_SECONDS * 2)
-        count = 1
+    # The window's number is in the key: the count starts afresh each minute; the key outlives
+    # its minute a little so a late hit still finds it.
+    count = window_hit(f"chat:send:{actor.pk}:{window}", window_seconds=_WINDOW_SECONDS * 2)
     if count > limit:
         retry_after = max(1, int((window + 1) * _WINDOW_SECONDS - now))
         raise Throttled(
@@ -53,7 +51,7 @@ def message_send_throttle(*, user: User, now: float | None = None) -> None:
         )
 
 
-def message_send(*, session: Session, sender: User, text: str = "", file=None) -> Message:
+def message_send(*, session: Session, sender: User, text: str = "", file=None, now: datetime | None = None) -> Message:
     """Send a message with ``text``, an uploaded ``file``, or both.
 
     The file is checked completely (type from its bytes, size, image decoding) before anything is
@@ -79,7 +77,7 @@ def message_send(*, session: Session, sender: User, text: str = "", file=None) -
         with transaction.atomic():
             locked = Session.objects.select_for_update().only("id", "status").get(pk=session.pk)
             message_send_ensure_open(session=locked)
-            message = Message(session_id=session.pk, sender=sender, text=text)
+            message = Message(session_id=session.pk, sender=sender, text=text, created_at=now or timezone.now())
             if prepared is not None:
                 message.media.name = stored_name
                 message.media_kind = prepared.kind

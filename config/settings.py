@@ -63,6 +63,8 @@ INSTALLED_APPS = [
     "recordings",
     "ratings",
     "privacy",
+    # Demo data for `make run` (`manage.py seed_demo`): it uses every app, so none imports it.
+    "demo",
 ]
 
 MIDDLEWARE = [

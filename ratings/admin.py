@@ -19,6 +19,7 @@ from django.utils.html import format_html_join
 from django.utils.text import Truncator
 from django.utils.timesince import timesince
 
+from config.admin import ServiceActionMixin
 from config.api.errors import ApplicationError
 from ratings import moderation, selectors, services
 from ratings.models import BlocklistWord, Rating
@@ -92,7 +93,7 @@ class RejectForm(forms.Form):
 
 
 @admin.register(Rating)
-class RatingAdmin(admin.ModelAdmin):
+class RatingAdmin(ServiceActionMixin, admin.ModelAdmin):
     form = RatingDecisionForm
     change_list_template = "ratings/admin/change_list.html"
     list_display = [
@@ -244,21 +245,18 @@ class RatingAdmin(admin.ModelAdmin):
         return actions
 
     def _apply(self, request, queryset, decide) -> None:
-        done, skipped = 0, []
-        for rating in queryset.order_by("created_at"):
-            try:
-                decided = decide(rating)
-                done += 1
-            except ApplicationError as exc:
-                skipped.append(f"{rating.session.display_number}: {exc.message}")
-                continue
+        self.run_for_each(
+            request,
+            queryset.order_by("created_at"),
+            decide,
+            label=lambda rating: f"Skipped {rating.session.display_number}",
+            done="{count} rating(s) updated.",
             # The admin's history of the rating keeps every decision, not only the latest one.
-            why = f": {decided.rejection_reason}" if decided.rejection_reason else ""
-            self.log_change(request, decided, f"{decided.status.capitalize()} (bulk action){why}")
-        if done:
-            self.message_user(request, f"{done} rating(s) updated.", messages.SUCCESS)
-        if skipped:
-            self.message_user(request, "Skipped " + "; ".join(skipped), messages.WARNING)
+            history=lambda decided: (
+                f"{decided.status.capitalize()} (bulk action)"
+                + (f": {decided.rejection_reason}" if decided.rejection_reason else "")
+            ),
+        )
 
     @admin.action(description="Approve selected ratings", permissions=["moderate"])
     def approve_ratings(self, request, queryset) -> None:

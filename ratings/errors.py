@@ -5,11 +5,6 @@ from __future__ import annotations
 from config.api.errors import ConflictError, ValidationFailed
 
 
-class InvalidState(ConflictError):
-    code = "invalid_state"
-    default_message = "This is not possible in the current state."
-
-
 class AlreadyRated(ConflictError):
     code = "already_rated"
     default_message = "You have already rated this session."

@@ -19,9 +19,10 @@ from django.db.models.functions import Cast
 from django.utils import timezone
 
 from accounts.models import CoachProfile, User
-from config.api.errors import NotFoundError, PermissionDeniedError
+from config.api.errors import InvalidState, NotFoundError, PermissionDeniedError
+from config.tasks import enqueue_on_commit
 from ratings import moderation
-from ratings.errors import AlreadyRated, InvalidState, RatingInvalid
+from ratings.errors import AlreadyRated, RatingInvalid
 from ratings.models import (
     CRITERIA_BY_RATER_ROLE,
     FEEDBACK_MAX_LENGTH,
@@ -104,10 +105,8 @@ def rating_submit(*, session: Session, rater: User, overall: int, scores: dict, 
             raise AlreadyRated()
         raise
 
-    from ratings.tasks import moderate_rating
-
-    rating_id = str(rating.pk)
-    transaction.on_commit(lambda: moderate_rating.delay(rating_id))
+    # By name: the tasks module imports this one. A lost enqueue is picked up by the backlog sweep.
+    enqueue_on_commit("ratings.tasks.moderate_rating", str(rating.pk))
     return rating
 
 

@@ -6,9 +6,7 @@ class RecordingsConfig(AppConfig):
     verbose_name = "Recordings"
 
     def ready(self) -> None:
-        from recordings import personal_data, signals
-
-        personal_data.register()
+        from recordings import parts, personal_data, signals
         from sessions_app.signals import session_cancelled, session_completed
 
         for signal in (session_completed, session_cancelled):
@@ -16,3 +14,5 @@ class RecordingsConfig(AppConfig):
                 signals.stop_recordings_when_session_ends,
                 dispatch_uid="recordings.stop_recordings_when_session_ends",
             )
+        parts.register()
+        personal_data.register()

@@ -41,7 +41,7 @@ coach = User.objects.get(pk=coach.pk)
 start = (timezone.now() - timedelta(minutes=1)).replace(second=0, microsecond=0)
 slot = services.appointment_create(coach=coach, start=start, duration_minutes=60, now=start - timedelta(hours=2))
 session = services.session_book_scheduled(customer=customer, appointment_id=slot.pk, now=start - timedelta(hours=2))
-services.session_start_call(session=session, user=customer)
+services.session_start_call(session=session, actor=customer)
 print(session.pk, AuthToken.objects.create(user=customer)[1])
 """
 

@@ -6,8 +6,8 @@ from django.contrib import admin, messages
 from django.shortcuts import redirect
 from django.urls import reverse
 
-from config.api.errors import ApplicationError
-from sessions_app import policy_admin, services
+from config.admin import ServiceActionMixin
+from sessions_app import policy_admin, registry, services
 from sessions_app.models import Appointment, Session, SessionLog, SessionReport
 
 _NUMBER = re.compile(r"^(?:SESS-)?0*(\d+)$", re.IGNORECASE)
@@ -44,26 +44,8 @@ class SessionReportInline(admin.StackedInline):
         return False
 
 
-def _extra_inlines() -> list:
-    """Inlines other apps offer for the session page (chat messages, recordings)."""
-    inlines = []
-    try:
-        from chat.admin import MessageInline
-
-        inlines.append(MessageInline)
-    except ImportError:
-        pass
-    try:
-        from recordings.admin import RecordingInline
-
-        inlines.append(RecordingInline)
-    except ImportError:
-        pass
-    return inlines
-
-
 @admin.register(Session)
-class SessionAdmin(admin.ModelAdmin):
+class SessionAdmin(ServiceActionMixin, admin.ModelAdmin):
     list_display = [
         "display_number",
         "type",
@@ -80,7 +62,7 @@ class SessionAdmin(admin.ModelAdmin):
     search_fields = ["coach__email", "customer__email", "topic"]
     list_select_related = ["coach", "customer"]
     readonly_fields = [f.name for f in Session._meta.fields]
-    inlines = [SessionLogInline, SessionReportInline, *_extra_inlines()]
+    inlines = [SessionLogInline, SessionReportInline]
     actions = ["cancel_sessions", "complete_sessions", "propose_another_time"]
 
     def get_urls(self):
@@ -92,6 +74,10 @@ class SessionAdmin(admin.ModelAdmin):
             self.message_user(request, "Select exactly one session to propose another time for.", messages.WARNING)
             return None
         return redirect(reverse("admin:sessions_app_session_propose", args=[queryset.get().pk]))
+
+    def get_inlines(self, request, obj):
+        # The satellites' inlines (chat messages, recordings) come from the registry they fill.
+        return [*self.inlines, *registry.session_inlines()]
 
     @admin.display(description="Number", ordering="number")
     def display_number(self, obj: Session) -> str:
@@ -109,40 +95,29 @@ class SessionAdmin(admin.ModelAdmin):
     def has_delete_permission(self, request, obj=None) -> bool:
         return False  # history is kept; cancel instead
 
-    def _each(self, request, queryset, action, verb: str) -> None:
-        done, refused = 0, []
-        for session in queryset:
-            try:
-                action(session)
-                done += 1
-            except ApplicationError as exc:
-                refused.append(f"{session.display_number}: {exc.message}")
-        if done:
-            self.message_user(request, f"{done} session(s) {verb}.", messages.SUCCESS)
-        for line in refused:
-            self.message_user(request, line, messages.WARNING)
-
     @admin.action(description="Cancel the selected sessions (not started only)", permissions=["change"])
     def cancel_sessions(self, request, queryset):
-        self._each(
+        self.run_for_each(
             request,
             queryset,
-            lambda s: services.session_cancel(session=s, by=request.user, reason="Cancelled by staff."),
-            "cancelled",
+            lambda s: services.session_cancel(session=s, actor=request.user, reason="Cancelled by staff."),
+            label=str,
+            done="{count} session(s) cancelled.",
         )
 
     @admin.action(description="Complete the selected sessions (in progress only)", permissions=["change"])
     def complete_sessions(self, request, queryset):
-        self._each(
+        self.run_for_each(
             request,
             queryset,
             lambda s: services.session_complete(session=s, actor=request.user, reason="Completed by staff."),
-            "completed",
+            label=str,
+            done="{count} session(s) completed.",
         )
 
 
 @admin.register(Appointment)
-class AppointmentAdmin(admin.ModelAdmin):
+class AppointmentAdmin(ServiceActionMixin, admin.ModelAdmin):
     list_display = ["coach", "start", "end", "duration_minutes", "is_instant", "booked"]
     list_filter = ["is_instant", "duration_minutes", "start"]
     date_hierarchy = "start"
@@ -175,11 +150,10 @@ class AppointmentAdmin(admin.ModelAdmin):
 
     @admin.action(description="Delete the selected slots (free ones only)", permissions=["withdraw"])
     def delete_free_slots(self, request, queryset):
-        done = 0
-        for appointment in queryset.select_related("coach"):
-            try:
-                services.appointment_delete(coach=appointment.coach, appointment=appointment)
-                done += 1
-            except ApplicationError as exc:
-                self.message_user(request, f"{appointment}: {exc.message}", messages.WARNING)
-        self.message_user(request, f"{done} slot(s) deleted.", messages.SUCCESS)
+        self.run_for_each(
+            request,
+            queryset.select_related("coach"),
+            lambda slot: services.appointment_delete(coach=slot.coach, appointment=slot),
+            label=str,
+            done="{count} slot(s) deleted.",
+        )

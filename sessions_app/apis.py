@@ -1,25 +1,23 @@
 from __future__ import annotations
 
 from django.utils import timezone
-from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema, inline_serializer
-from rest_framework import serializers, status
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
+from rest_framework import status
 from rest_framework.generics import ListAPIView
 from rest_framework.permissions import IsAuthenticated
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from accounts.permissions import IsCoach, IsCustomer
-from chat import selectors as chat_selectors
-from config.api.errors import NotFoundError
+from accounts.selectors import coach_get
+from config.api.errors import NotFoundError, PermissionDeniedError
+from config.api.idempotency import IdempotentMixin
 from config.api.schema import errors
-from recordings import selectors as recording_selectors
-from sessions_app import selectors, services
-from sessions_app.errors import ReportNotAvailable
-from sessions_app.models import Appointment, Session
+from sessions_app import registry, selectors, services
+from sessions_app.models import Session
 from sessions_app.serializers import (
     AppointmentCreateSerializer,
     AppointmentSerializer,
-    AttendanceSerializer,
     CancelSerializer,
     RangeFilterSerializer,
     ReportUpdateSerializer,
@@ -30,12 +28,19 @@ from sessions_app.serializers import (
     SessionSerializer,
     SessionStatusSerializer,
     SessionUpdateSerializer,
-    StartCallSerializer,
     TokenRenewSerializer,
+    report_schema,
+    session_report_data,
     session_timing,
+    start_call_data,
+    start_call_schema,
 )
 
 SESSION_ERRORS = ("not_authenticated", "not_found")
+# Built from the parts the satellites registered: this module is imported with the URLconf,
+# after every AppConfig.ready has run.
+StartCallSchema = start_call_schema()
+ReportSchema = report_schema()
 
 
 # --- appointments ----------------------------------------------------------------------------------
@@ -86,9 +91,7 @@ class CoachAppointmentDetailApi(APIView):
         }
     )
     def delete(self, request, appointment_id):
-        appointment = Appointment.objects.filter(pk=appointment_id, coach=request.user, is_instant=False).first()
-        if appointment is None:
-            raise NotFoundError("No such appointment.")
+        appointment = selectors.appointment_get_for_coach(coach=request.user, appointment_id=appointment_id)
         services.appointment_delete(coach=request.user, appointment=appointment)
         return Response(status=status.HTTP_204_NO_CONTENT)
 
@@ -107,8 +110,6 @@ class CoachFreeAppointmentsApi(ListAPIView):
         responses={200: AppointmentSerializer(many=True), **errors("validation_error", "not_authenticated")},
     )
     def get(self, request, *args, **kwargs):
-        from accounts.selectors import coach_get
-
         if coach_get(coach_id=kwargs["coach_id"]) is None:
             raise NotFoundError("No such coach.")
         return super().get(request, *args, **kwargs)
@@ -117,7 +118,7 @@ class CoachFreeAppointmentsApi(ListAPIView):
 # --- sessions --------------------------------------------------------------------------------------------
 
 
-class SessionListApi(ListAPIView):
+class SessionListApi(IdempotentMixin, ListAPIView):
     serializer_class = SessionSerializer
     filter_backends: list = []
 
@@ -164,14 +165,12 @@ class SessionListApi(ListAPIView):
     )
     def post(self, request):
         if not IsCustomer().has_permission(request, self):
-            from config.api.errors import PermissionDeniedError
-
             raise PermissionDeniedError("Only customers book sessions.")
         serializer = SessionBookSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         data = serializer.validated_data
 
-        def perform() -> tuple[int, dict]:
+        def perform() -> Response:
             if data["type"] == Session.Type.SCHEDULED:
                 session = services.session_book_scheduled(
                     customer=request.user,
@@ -186,18 +185,9 @@ class SessionListApi(ListAPIView):
                     duration_minutes=data["duration_minutes"],
                     topic=data["topic"],
                 )
-            return status.HTTP_201_CREATED, SessionSerializer(session).data
+            return Response(SessionSerializer(session).data, status=status.HTTP_201_CREATED)
 
-        key = request.headers.get("Idempotency-Key")
-        if key is None:
-            code, body = perform()
-            return Response(body, status=code)
-        replay = services.idempotent(
-            user=request.user, key=key, fingerprint=services.request_fingerprint(dict(data)), perform=perform
-        )
-        response = Response(replay.body, status=replay.status)
-        response["Idempotency-Key"] = key
-        return response
+        return self.idempotent(request, payload=dict(data), perform=perform)
 
 
 class SessionCurrentApi(APIView):
@@ -237,10 +227,10 @@ class SessionDetailApi(APIView):
         data = serializer.validated_data
         if "appointment_id" in data:
             session = services.session_reschedule(
-                session=session, user=request.user, appointment_id=data["appointment_id"]
+                session=session, actor=request.user, appointment_id=data["appointment_id"]
             )
         if "topic" in data:
-            session = services.session_update_topic(session=session, user=request.user, topic=data["topic"])
+            session = services.session_update_topic(session=session, actor=request.user, topic=data["topic"])
         return Response(SessionSerializer(session).data)
 
 
@@ -267,34 +257,23 @@ class SessionCancelApi(APIView):
         session = selectors.session_get_for_user(user=request.user, session_id=session_id)
         serializer = CancelSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
-        session = services.session_cancel(session=session, by=request.user, reason=serializer.validated_data["reason"])
+        session = services.session_cancel(
+            session=session, actor=request.user, reason=serializer.validated_data["reason"]
+        )
         return Response(SessionSerializer(session).data)
 
 
 class SessionStartCallApi(APIView):
     @extend_schema(
         request=None,
-        responses={200: StartCallSerializer, **errors(*SESSION_ERRORS, "invalid_state", "outside_join_window")},
+        responses={200: StartCallSchema, **errors(*SESSION_ERRORS, "invalid_state", "outside_join_window")},
     )
     def post(self, request, session_id):
         session = selectors.session_get_for_user(user=request.user, session_id=session_id)
         now = timezone.now()
-        creds = services.session_start_call(session=session, user=request.user, now=now)
-        session = creds.session
-        return Response(
-            {
-                "app_id": creds.app_id,
-                "channel_name": creds.channel_name,
-                "uid": creds.uid,
-                "token": creds.token,
-                "expires_at": serializers.DateTimeField().to_representation(creds.expires_at),
-                # Only here: the key is for the participants' clients (enableEncryption) alone.
-                "encryption": creds.encryption.as_dict() if creds.encryption else None,
-                **session_timing(session, now),
-                "session": SessionSerializer(session, context={"now": now}).data,
-                "messages": chat_selectors.messages_for_call(session=session, request=request),
-            }
-        )
+        creds = services.session_start_call(session=session, actor=request.user, now=now)
+        parts = registry.select_parts(registry.START_CALL, session=creds.session)
+        return Response(start_call_data(creds, parts=parts, now=now, request=request))
 
 
 class SessionTokenApi(APIView):
@@ -304,7 +283,7 @@ class SessionTokenApi(APIView):
     )
     def post(self, request, session_id):
         session = selectors.session_get_for_user(user=request.user, session_id=session_id)
-        creds = services.session_renew_token(session=session, user=request.user)
+        creds = services.session_renew_token(session=session, actor=request.user)
         return Response(
             TokenRenewSerializer(
                 {
@@ -321,7 +300,7 @@ class SessionEndApi(APIView):
     @extend_schema(request=None, responses={200: SessionSerializer, **errors(*SESSION_ERRORS, "invalid_state")})
     def post(self, request, session_id):
         session = selectors.session_get_for_user(user=request.user, session_id=session_id)
-        session = services.session_request_end(session=session, user=request.user)
+        session = services.session_request_end(session=session, actor=request.user)
         return Response(SessionSerializer(session).data)
 
 
@@ -329,7 +308,7 @@ class SessionEndDeclineApi(APIView):
     @extend_schema(request=None, responses={200: SessionSerializer, **errors(*SESSION_ERRORS, "invalid_state")})
     def post(self, request, session_id):
         session = selectors.session_get_for_user(user=request.user, session_id=session_id)
-        session = services.session_decline_end(session=session, user=request.user)
+        session = services.session_decline_end(session=session, actor=request.user)
         return Response(SessionSerializer(session).data)
 
 
@@ -353,95 +332,25 @@ class SessionLogsApi(ListAPIView):
         session = selectors.session_get_for_user(user=request.user, session_id=session_id)
         serializer = SessionLogCreateSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
-        log = services.session_log_add(session=session, user=request.user, **serializer.validated_data)
+        log = services.session_log_add(session=session, actor=request.user, **serializer.validated_data)
         return Response(SessionLogSerializer(log).data, status=status.HTTP_201_CREATED)
 
 
-ReportSerializer = inline_serializer(
-    name="SessionReport",
-    fields={
-        "session": SessionSerializer(),
-        "scheduled_start": serializers.DateTimeField(),
-        "scheduled_end": serializers.DateTimeField(),
-        "started_at": serializers.DateTimeField(allow_null=True),
-        "ended_at": serializers.DateTimeField(allow_null=True),
-        "actual_duration_seconds": serializers.IntegerField(),
-        "participants": serializers.ListField(child=serializers.DictField()),
-        "attendance": AttendanceSerializer(allow_null=True),
-        "outcome": serializers.ChoiceField(choices=Session.Outcome.choices, allow_null=True),
-        "timeline": SessionLogSerializer(many=True),
-        "messages_count": serializers.IntegerField(),
-        "media_count": serializers.IntegerField(),
-        "recordings": serializers.ListField(child=serializers.DictField()),
-        "coach_summary": serializers.CharField(),
-        "coach_recommendations": serializers.ListField(child=serializers.CharField()),
-        "customer_notes": serializers.CharField(),
-    },
-)
-
-
-def _participant_timeline(session: Session, logs: list) -> list[dict]:
-    """Per participant: when they first joined and last left, and how often they reconnected."""
-    out = []
-    for role, user in (("coach", session.coach), ("customer", session.customer)):
-        own = [log for log in logs if log.actor_id == user.pk]
-        joins = [log.created_at for log in own if log.action in ("ENTERED", "RECONNECTED")]
-        leaves = [log.created_at for log in own if log.action in ("LEFT", "TEMPORARILY_LEFT")]
-        out.append(
-            {
-                "user_id": str(user.pk),
-                "role": role,
-                "first_joined_at": serializers.DateTimeField().to_representation(min(joins)) if joins else None,
-                "last_left_at": serializers.DateTimeField().to_representation(max(leaves)) if leaves else None,
-                "reconnects": sum(1 for log in own if log.action == "RECONNECTED"),
-            }
-        )
-    return out
-
-
 class SessionReportApi(APIView):
-    def _report(self, request, session: Session) -> dict:
-        if session.status != Session.Status.COMPLETED:
-            raise ReportNotAvailable()
-        report = selectors.session_report(session=session)
-        logs = list(selectors.session_logs(session=session))
-        actual = 0
-        if session.started_at and session.ended_at:
-            actual = int((session.ended_at - session.started_at).total_seconds())
-        counts = chat_selectors.message_counts(session=session)
-        field = serializers.DateTimeField()
-        rendered = SessionSerializer(session).data
-        return {
-            "session": rendered,
-            "scheduled_start": field.to_representation(session.scheduled_start),
-            "scheduled_end": field.to_representation(session.scheduled_end),
-            "started_at": field.to_representation(session.started_at) if session.started_at else None,
-            "ended_at": field.to_representation(session.ended_at) if session.ended_at else None,
-            "actual_duration_seconds": actual,
-            "participants": _participant_timeline(session, logs),
-            "attendance": rendered["attendance"],
-            "outcome": rendered["outcome"],
-            "timeline": SessionLogSerializer(logs, many=True).data,
-            "messages_count": counts["messages_count"],
-            "media_count": counts["media_count"],
-            "recordings": recording_selectors.recordings_for_report(session=session, request=request),
-            "coach_summary": report.coach_summary,
-            "coach_recommendations": report.coach_recommendations,
-            "customer_notes": report.customer_notes,
-        }
-
-    @extend_schema(responses={200: ReportSerializer, **errors(*SESSION_ERRORS, "report_not_available")})
+    @extend_schema(responses={200: ReportSchema, **errors(*SESSION_ERRORS, "report_not_available")})
     def get(self, request, session_id):
         session = selectors.session_get_for_user(user=request.user, session_id=session_id)
-        return Response(self._report(request, session))
+        report = selectors.session_report_get(session=session)
+        return Response(session_report_data(report, request=request))
 
     @extend_schema(
         request=ReportUpdateSerializer,
-        responses={200: ReportSerializer, **errors("validation_error", *SESSION_ERRORS, "report_not_available")},
+        responses={200: ReportSchema, **errors("validation_error", *SESSION_ERRORS, "report_not_available")},
     )
     def put(self, request, session_id):
         session = selectors.session_get_for_user(user=request.user, session_id=session_id)
         serializer = ReportUpdateSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
-        services.session_report_update(session=session, user=request.user, **serializer.validated_data)
-        return Response(self._report(request, session))
+        services.session_report_update(session=session, actor=request.user, **serializer.validated_data)
+        report = selectors.session_report_get(session=session)
+        return Response(session_report_data(report, request=request))

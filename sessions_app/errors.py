@@ -2,12 +2,7 @@
 
 from __future__ import annotations
 
-from config.api.errors import ApplicationError, ConflictError, ValidationFailed
-
-
-class InvalidState(ConflictError):
-    code = "invalid_state"
-    default_message = "This is not possible in the session's current state."
+from config.api.errors import ConflictError, InvalidState, ValidationFailed
 
 
 class SlotUnavailable(ConflictError):
@@ -35,11 +30,6 @@ class ReportNotAvailable(ConflictError):
     default_message = "The report is available once the session is completed."
 
 
-class IdempotencyConflict(ConflictError):
-    code = "idempotency_conflict"
-    default_message = "This Idempotency-Key was used for a different request."
-
-
 class BookingTooLate(ValidationFailed):
     code = "booking_too_late"
     default_message = "This slot starts too soon to be booked."
@@ -56,14 +46,12 @@ class DurationExceedsAppointment(ValidationFailed):
 
 
 __all__ = [
-    "ApplicationError",
     "InvalidState",
     "SlotUnavailable",
     "CoachUnavailable",
     "OutsideJoinWindow",
     "SessionEnded",
     "ReportNotAvailable",
-    "IdempotencyConflict",
     "BookingTooLate",
     "FreeSessionsDisabled",
     "DurationExceedsAppointment",

@@ -162,6 +162,9 @@ class Session(models.Model):
     def other_participant_id(self, user):
         return self.customer_id if user.pk == self.coach_id else self.coach_id
 
+    # The join window, stated once: these two properties, and their query twins below for the
+    # selectors and the periodic job. Scheduled: from JOIN_EARLY_MINUTES before the start until the
+    # end; instant: from booking for INSTANT_JOIN_WINDOW_MINUTES (never past the end).
     @property
     def join_opens_at(self):
         if self.type == self.Type.INSTANT:
@@ -173,6 +176,28 @@ class Session(models.Model):
         if self.type == self.Type.INSTANT:
             return min(self.created_at + timedelta(minutes=settings.INSTANT_JOIN_WINDOW_MINUTES), self.scheduled_end)
         return self.scheduled_end
+
+    def join_window_open(self, now) -> bool:
+        return self.join_opens_at <= now < self.join_closes_at
+
+    @classmethod
+    def join_window_open_q(cls, now) -> Q:
+        """Sessions whose join window is open at ``now`` (booked before it)."""
+        early = timedelta(minutes=settings.JOIN_EARLY_MINUTES)
+        instant = timedelta(minutes=settings.INSTANT_JOIN_WINDOW_MINUTES)
+        return Q(type=cls.Type.SCHEDULED, scheduled_start__lte=now + early, scheduled_end__gt=now) | Q(
+            type=cls.Type.INSTANT, created_at__gt=now - instant, scheduled_end__gt=now
+        )
+
+    @classmethod
+    def join_window_closed_q(cls, now) -> Q:
+        """Sessions whose join window has closed by ``now``."""
+        instant = timedelta(minutes=settings.INSTANT_JOIN_WINDOW_MINUTES)
+        return (
+            Q(type=cls.Type.SCHEDULED, scheduled_end__lte=now)
+            | Q(type=cls.Type.INSTANT, created_at__lte=now - instant)
+            | Q(type=cls.Type.INSTANT, scheduled_end__lte=now)
+        )
 
     @property
     def hard_end(self):

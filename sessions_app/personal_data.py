@@ -95,7 +95,7 @@ def erase_sessions(ctx: registry.ErasureContext) -> dict:
     pending = Session.objects.filter(Q(coach=user) | Q(customer=user), status=Session.Status.PENDING)
     for session in pending:
         try:
-            session_cancel(session=session, by=user, reason=ACCOUNT_DELETED, now=ctx.now)
+            session_cancel(session=session, actor=user, reason=ACCOUNT_DELETED, now=ctx.now)
             cancelled += 1
         except InvalidState:
             continue  # it started (or ended) in between: it is history now

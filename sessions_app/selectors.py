@@ -3,14 +3,17 @@ that is not theirs does not exist for them (404), whatever its id."""
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
 
-from django.conf import settings
 from django.db.models import Q, QuerySet
 from django.utils import timezone
 
 from accounts.models import User
 from config.api.errors import NotFoundError
+from sessions_app import registry
+from sessions_app.errors import ReportNotAvailable
 from sessions_app.models import Appointment, Session, SessionLog, SessionReport
 
 
@@ -32,7 +35,7 @@ def session_list_for_user(*, user: User, filters: dict | None = None) -> QuerySe
     return qs.order_by("-scheduled_start", "-number")
 
 
-def session_get_for_user(*, user: User, session_id, for_update: bool = False) -> Session:
+def session_get_for_user(*, user: User, session_id) -> Session:
     qs = _base().filter(Q(coach=user) | Q(customer=user), pk=session_id)
     session = qs.first()
     if session is None:
@@ -47,16 +50,8 @@ def session_current(*, user: User, now: datetime | None = None) -> Session | Non
     active = mine.filter(status__in=Session.ACTIVE_STATUSES).order_by("scheduled_start").first()
     if active:
         return active
-    early = timedelta(minutes=settings.JOIN_EARLY_MINUTES)
-    instant_window = timedelta(minutes=settings.INSTANT_JOIN_WINDOW_MINUTES)
     return (
-        mine.filter(status=Session.Status.PENDING)
-        .filter(
-            Q(type=Session.Type.SCHEDULED, scheduled_start__lte=now + early, scheduled_end__gt=now)
-            | Q(type=Session.Type.INSTANT, created_at__gt=now - instant_window, scheduled_end__gt=now)
-        )
-        .order_by("scheduled_start")
-        .first()
+        mine.filter(Session.join_window_open_q(now), status=Session.Status.PENDING).order_by("scheduled_start").first()
     )
 
 
@@ -64,8 +59,63 @@ def session_logs(*, session: Session) -> QuerySet[SessionLog]:
     return session.logs.select_related("actor").order_by("created_at", "id")
 
 
-def session_report(*, session: Session) -> SessionReport:
-    return SessionReport.objects.filter(session=session).first() or SessionReport(session=session)
+@dataclass(frozen=True)
+class ParticipantSummary:
+    user_id: str
+    role: str
+    first_joined_at: datetime | None
+    last_left_at: datetime | None
+    reconnects: int
+
+
+@dataclass(frozen=True)
+class SessionReportView:
+    """What ``GET sessions/{id}/report`` shows: the session's times, who was there when, the whole
+    timeline, what the participants wrote, and the satellites' parts (``registry.REPORT``)."""
+
+    session: Session
+    actual_duration_seconds: int
+    participants: list[ParticipantSummary]
+    timeline: list[SessionLog]
+    written: SessionReport
+    parts: list[tuple[registry.Part, Any]]
+
+
+def _participants(session: Session, logs: list[SessionLog]) -> list[ParticipantSummary]:
+    """Per participant: when they first joined and last left, and how often they reconnected."""
+    out = []
+    for role, user in (("coach", session.coach), ("customer", session.customer)):
+        own = [log for log in logs if log.actor_id == user.pk]
+        joins = [log.created_at for log in own if log.action in ("ENTERED", "RECONNECTED")]
+        leaves = [log.created_at for log in own if log.action in ("LEFT", "TEMPORARILY_LEFT")]
+        out.append(
+            ParticipantSummary(
+                user_id=str(user.pk),
+                role=role,
+                first_joined_at=min(joins) if joins else None,
+                last_left_at=max(leaves) if leaves else None,
+                reconnects=sum(1 for log in own if log.action == "RECONNECTED"),
+            )
+        )
+    return out
+
+
+def session_report_get(*, session: Session) -> SessionReportView:
+    """The report of a completed session; 409 ``report_not_available`` before."""
+    if session.status != Session.Status.COMPLETED:
+        raise ReportNotAvailable()
+    logs = list(session_logs(session=session))
+    actual = 0
+    if session.started_at and session.ended_at:
+        actual = int((session.ended_at - session.started_at).total_seconds())
+    return SessionReportView(
+        session=session,
+        actual_duration_seconds=actual,
+        participants=_participants(session, logs),
+        timeline=logs,
+        written=SessionReport.objects.filter(session=session).first() or SessionReport(session=session),
+        parts=registry.select_parts(registry.REPORT, session=session),
+    )
 
 
 def appointment_list_for_coach(*, coach: User, filters: dict | None = None) -> QuerySet[Appointment]:
@@ -76,6 +126,14 @@ def appointment_list_for_coach(*, coach: User, filters: dict | None = None) -> Q
     if end := filters.get("to"):
         qs = qs.filter(start__lt=end)
     return qs.order_by("start")
+
+
+def appointment_get_for_coach(*, coach: User, appointment_id) -> Appointment:
+    """One of the coach's own published slots; 404 for any other id."""
+    appointment = Appointment.objects.filter(pk=appointment_id, coach=coach, is_instant=False).first()
+    if appointment is None:
+        raise NotFoundError("No such appointment.")
+    return appointment
 
 
 def appointment_free_for_coach(

@@ -1,13 +1,15 @@
 from __future__ import annotations
 
-from django.conf import settings
 from django.utils import timezone
-from drf_spectacular.utils import extend_schema_field
+from drf_spectacular.utils import extend_schema_field, inline_serializer
 from rest_framework import serializers
 
 from accounts.serializers import PersonSerializer
 from config.api.fields import StrictDateTimeField
+from sessions_app import registry
 from sessions_app.models import Appointment, PostponeRequest, ProblemReport, Session, SessionLog
+from sessions_app.selectors import SessionReportView
+from sessions_app.services import CallCredentials
 
 
 class AppointmentSerializer(serializers.ModelSerializer):
@@ -30,7 +32,7 @@ class RangeFilterSerializer(serializers.Serializer):
     pass
 
 
-RangeFilterSerializer._declared_fields.update(  # noqa: SLF001 - DRF's documented way for reserved names
+RangeFilterSerializer._declared_fields.update(  # DRF's documented way for reserved names
     {"from": StrictDateTimeField(required=False), "to": StrictDateTimeField(required=False)}
 )
 
@@ -50,7 +52,7 @@ class SessionFilterSerializer(RangeFilterSerializer):
         return "INSTANT" if value == "DIRECT" else value
 
 
-SessionFilterSerializer._declared_fields.update(RangeFilterSerializer._declared_fields)  # noqa: SLF001
+SessionFilterSerializer._declared_fields.update(RangeFilterSerializer._declared_fields)
 
 
 class AttendanceSerializer(serializers.Serializer):
@@ -130,7 +132,7 @@ class SessionSerializer(serializers.ModelSerializer):
     def get_can_start(self, session: Session) -> bool:
         now = self._now()
         if session.status == Session.Status.PENDING:
-            return session.join_opens_at <= now < session.join_closes_at
+            return session.join_window_open(now)
         return session.is_active and now < session.hard_end
 
     def get_can_chat(self, session: Session) -> bool:
@@ -251,23 +253,6 @@ class TokenRenewSerializer(serializers.Serializer):
     expires_at = serializers.DateTimeField()
 
 
-class StartCallSerializer(serializers.Serializer):
-    app_id = serializers.CharField()
-    channel_name = serializers.CharField()
-    uid = serializers.IntegerField()
-    token = serializers.CharField()
-    expires_at = serializers.DateTimeField()
-    encryption = MediaEncryptionSerializer(allow_null=True)
-    elapsed_seconds = serializers.IntegerField()
-    remaining_seconds = serializers.IntegerField()
-    duration_seconds = serializers.IntegerField()
-    session = SessionSerializer()
-    messages = serializers.ListField(child=serializers.DictField())
-
-
-_ = settings
-
-
 class PostponeRequestSerializer(serializers.ModelSerializer):
     session_id = serializers.UUIDField(read_only=True)
     proposed_appointment_id = serializers.UUIDField(read_only=True, allow_null=True)
@@ -320,3 +305,98 @@ class ProblemReportCreateSerializer(serializers.Serializer):
 
 class ProblemResponseSerializer(serializers.Serializer):
     text = serializers.CharField(min_length=1, max_length=4000)
+
+
+def _core_call_fields() -> dict:
+    return {
+        "app_id": serializers.CharField(),
+        "channel_name": serializers.CharField(),
+        "uid": serializers.IntegerField(),
+        "token": serializers.CharField(),
+        "expires_at": serializers.DateTimeField(),
+        "encryption": MediaEncryptionSerializer(allow_null=True),
+        "elapsed_seconds": serializers.IntegerField(),
+        "remaining_seconds": serializers.IntegerField(),
+        "duration_seconds": serializers.IntegerField(),
+        "session": SessionSerializer(),
+    }
+
+
+def start_call_schema():
+    """The OpenAPI shape of ``start-call``, satellites' parts included (built once the apps are ready)."""
+    return inline_serializer(
+        name="StartCall", fields={**_core_call_fields(), **registry.schema_fields(registry.START_CALL)}
+    )
+
+
+def start_call_data(creds: CallCredentials, *, parts: list, now, request) -> dict:
+    session = creds.session
+    return {
+        "app_id": creds.app_id,
+        "channel_name": creds.channel_name,
+        "uid": creds.uid,
+        "token": creds.token,
+        "expires_at": serializers.DateTimeField().to_representation(creds.expires_at),
+        # Only here: the key is for the participants' clients (enableEncryption) alone.
+        "encryption": creds.encryption.as_dict() if creds.encryption else None,
+        **session_timing(session, now),
+        "session": SessionSerializer(session, context={"now": now}).data,
+        **registry.render_parts(parts, request=request),
+    }
+
+
+def report_schema():
+    """The OpenAPI shape of the report, satellites' parts included (built once the apps are ready)."""
+    return inline_serializer(
+        name="SessionReport",
+        fields={
+            "session": SessionSerializer(),
+            "scheduled_start": serializers.DateTimeField(),
+            "scheduled_end": serializers.DateTimeField(),
+            "started_at": serializers.DateTimeField(allow_null=True),
+            "ended_at": serializers.DateTimeField(allow_null=True),
+            "actual_duration_seconds": serializers.IntegerField(),
+            "participants": serializers.ListField(child=serializers.DictField()),
+            "attendance": AttendanceSerializer(allow_null=True),
+            "outcome": serializers.ChoiceField(choices=Session.Outcome.choices, allow_null=True),
+            "timeline": SessionLogSerializer(many=True),
+            **registry.schema_fields(registry.REPORT),
+            "coach_summary": serializers.CharField(),
+            "coach_recommendations": serializers.ListField(child=serializers.CharField()),
+            "customer_notes": serializers.CharField(),
+        },
+    )
+
+
+def _datetime(value) -> str | None:
+    return serializers.DateTimeField().to_representation(value) if value else None
+
+
+def session_report_data(report: SessionReportView, *, request) -> dict:
+    session = report.session
+    rendered = SessionSerializer(session).data
+    return {
+        "session": rendered,
+        "scheduled_start": _datetime(session.scheduled_start),
+        "scheduled_end": _datetime(session.scheduled_end),
+        "started_at": _datetime(session.started_at),
+        "ended_at": _datetime(session.ended_at),
+        "actual_duration_seconds": report.actual_duration_seconds,
+        "participants": [
+            {
+                "user_id": person.user_id,
+                "role": person.role,
+                "first_joined_at": _datetime(person.first_joined_at),
+                "last_left_at": _datetime(person.last_left_at),
+                "reconnects": person.reconnects,
+            }
+            for person in report.participants
+        ],
+        "attendance": rendered["attendance"],
+        "outcome": rendered["outcome"],
+        "timeline": SessionLogSerializer(report.timeline, many=True).data,
+        **registry.render_parts(report.parts, request=request),
+        "coach_summary": report.written.coach_summary,
+        "coach_recommendations": report.written.coach_recommendations,
+        "customer_notes": report.written.customer_notes,
+    }

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 from django.dispatch import Signal
 
-session_booked = Signal()
 session_started = Signal()
 session_completed = Signal()
 session_cancelled = Signal()

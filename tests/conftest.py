@@ -16,7 +16,8 @@ from django.core.cache import cache
 from django.db import connection
 from rest_framework.test import APIClient
 
-from tests.factories import CoachFactory, CustomerFactory, StaffFactory, UserFactory
+from tests.factories import CoachFactory, CustomerFactory, StaffFactory
+from tests.helpers.api import client_for
 
 REQUIRE_SERVICES = os.environ.get("REQUIRE_SERVICES") == "1"
 
@@ -55,7 +56,7 @@ def _isolation(settings, tmp_path):
 
     app.conf.task_always_eager = True
     app.conf.task_eager_propagates = True
-    # Real hashing costs ~100 ms a user; tests make hundreds.
+    # Real hashing costs ~100 ms a user; tests make hundreds. Set here only, for every test.
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
     settings.MEDIA_ROOT = str(tmp_path / "media")
     storages = dict(settings.STORAGES)
@@ -105,24 +106,10 @@ def anon_client():
     return APIClient()
 
 
-def client_for(user) -> APIClient:
-    """An API client with a real Bearer token of ``user``."""
-    from knox.models import AuthToken
-
-    _, token = AuthToken.objects.create(user=user)
-    client = APIClient()
-    client.credentials(HTTP_AUTHORIZATION=f"Bearer {token}")
-    client.user = user
-    return client
-
-
 @pytest.fixture
 def api():
     """``api(user)`` -> an authenticated APIClient."""
     return client_for
-
-
-__all__ = ["UserFactory"]
 
 
 def _free_port() -> int:

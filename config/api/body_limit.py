@@ -6,6 +6,9 @@ upload handler runs, so limits checked there only apply once the bytes are in. T
 and cuts a body without one (chunked) off at the limit, so a client cannot make the server take in
 more than the largest allowed upload. Chat uploads get the chat limit; every other path the limit
 of non-file bodies. Both come from the settings at request time.
+
+The body limits are stated here once: the chat's upload checks (its view and upload handler) and
+the exception handler's 413 read them from this module.
 """
 
 from __future__ import annotations
@@ -17,14 +20,30 @@ from django.conf import settings
 
 # POST sessions/<id>/messages, with or without the trailing slash: the only endpoint taking files.
 _UPLOAD_PATH = re.compile(r"^/api/v1/sessions/[0-9a-fA-F-]{32,36}/messages/?$")
+MIB = 1024 * 1024
 # Room for the multipart envelope and the text next to the file.
-ENVELOPE_BYTES = 1024 * 1024
+ENVELOPE_BYTES = MIB
+
+
+def upload_max_bytes() -> int:
+    """The most any single chat upload may be, before we know what it is."""
+    return max(settings.CHAT_IMAGE_MAX_BYTES, settings.CHAT_VIDEO_MAX_BYTES)
+
+
+def upload_body_max_bytes() -> int:
+    """The most a body carrying a chat upload may be: the file and its envelope."""
+    return upload_max_bytes() + ENVELOPE_BYTES
+
+
+def data_max_bytes() -> int:
+    """The most a JSON or form body may be (Django refuses more with ``RequestDataTooBig``)."""
+    return settings.DATA_UPLOAD_MAX_MEMORY_SIZE
 
 
 def body_limit_for(path: str) -> int:
     if _UPLOAD_PATH.match(path):
-        return max(settings.CHAT_IMAGE_MAX_BYTES, settings.CHAT_VIDEO_MAX_BYTES) + ENVELOPE_BYTES
-    return settings.DATA_UPLOAD_MAX_MEMORY_SIZE + ENVELOPE_BYTES
+        return upload_body_max_bytes()
+    return data_max_bytes() + ENVELOPE_BYTES
 
 
 def _too_large_body(limit: int) -> bytes:

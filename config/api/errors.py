@@ -2,16 +2,17 @@
 
 Services raise :class:`ApplicationError` subclasses; the API's exception handler turns them
 into ``{"error": {"code", "message"}}`` with the error's HTTP status. Codes are stable: clients
-switch on them.
+switch on them. Every concrete error states its own ``code`` and ``status_code`` (the OpenAPI helper
+``config.api.schema.errors`` reads them from here); the base has none to fall back on.
 """
 
 from __future__ import annotations
 
 
 class ApplicationError(Exception):
-    code: str = "invalid_state"
-    status_code: int = 409
-    default_message: str = "The request conflicts with the current state."
+    code: str
+    status_code: int
+    default_message: str = ""
 
     def __init__(
         self,
@@ -27,6 +28,8 @@ class ApplicationError(Exception):
         if status_code:
             self.status_code = status_code
         self.fields = fields
+        if not (getattr(self, "code", None) and getattr(self, "status_code", None)):
+            raise TypeError(f"{type(self).__name__} states no code or status_code")
         super().__init__(self.message)
 
 
@@ -49,8 +52,21 @@ class NotFoundError(ApplicationError):
 
 
 class ConflictError(ApplicationError):
-    code = "invalid_state"
+    """The family of 409s; each subclass names its code."""
+
     status_code = 409
+
+
+class InvalidState(ConflictError):
+    """The one "not possible in the current state" of every app."""
+
+    code = "invalid_state"
+    default_message = "This is not possible in the current state."
+
+
+class IdempotencyConflict(ConflictError):
+    code = "idempotency_conflict"
+    default_message = "This Idempotency-Key was used for a different request."
 
 
 class GoneError(ApplicationError):

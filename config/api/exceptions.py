@@ -12,11 +12,13 @@ from rest_framework import exceptions, status
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
 
+from config.api.body_limit import MIB, data_max_bytes
 from config.api.errors import ApplicationError
 
 logger = logging.getLogger(__name__)
 
-_DRF_CODES = {
+# DRF's own errors and the SPEC codes they answer with (their statuses are the classes').
+DRF_CODES = {
     exceptions.NotAuthenticated: "not_authenticated",
     exceptions.AuthenticationFailed: "not_authenticated",
     exceptions.PermissionDenied: "permission_denied",
@@ -68,7 +70,10 @@ def exception_handler(exc, context):
 
     if isinstance(exc, RequestDataTooBig):
         return Response(
-            error_body("file_too_large", "The request body is too large (JSON and form bodies: at most 2 MiB)."),
+            error_body(
+                "file_too_large",
+                f"The request body is too large (JSON and form bodies: at most {data_max_bytes() // MIB} MiB).",
+            ),
             status=413,
         )
     if isinstance(exc, SuspiciousOperation):
@@ -86,7 +91,7 @@ def exception_handler(exc, context):
         return None  # a real bug: let Django log it and answer 500
 
     code = "error"
-    for exc_type, exc_code in _DRF_CODES.items():
+    for exc_type, exc_code in DRF_CODES.items():
         if isinstance(exc, exc_type):
             code = exc_code
             break

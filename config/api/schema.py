@@ -6,6 +6,9 @@ from drf_spectacular.extensions import OpenApiAuthenticationExtension
 from drf_spectacular.utils import OpenApiResponse, inline_serializer
 from rest_framework import serializers
 
+from config.api.errors import ApplicationError
+from config.api.exceptions import DRF_CODES
+
 ErrorSerializer = inline_serializer(
     name="Error",
     fields={
@@ -22,39 +25,28 @@ ErrorSerializer = inline_serializer(
     },
 )
 
-_STATUS_FOR = {
-    "validation_error": 400,
-    "free_sessions_disabled": 400,
-    "booking_too_late": 400,
-    "duration_exceeds_appointment": 400,
-    "not_authenticated": 401,
-    "invalid_credentials": 401,
-    "permission_denied": 403,
-    "not_found": 404,
-    "invalid_state": 409,
-    "slot_unavailable": 409,
-    "coach_unavailable": 409,
-    "outside_join_window": 409,
-    "session_ended": 409,
-    "chat_closed": 409,
-    "already_recording": 409,
-    "recording_not_ready": 409,
-    "already_rated": 409,
-    "report_not_available": 409,
-    "idempotency_conflict": 409,
-    "recording_expired": 410,
-    "file_too_large": 413,
-    "unsupported_media_type": 415,
-    "throttled": 429,
-    "recording_unavailable": 503,
-}
+
+def _error_classes(base: type = ApplicationError):
+    for sub in base.__subclasses__():
+        yield sub
+        yield from _error_classes(sub)
+
+
+def status_for(code: str) -> int:
+    """The HTTP status of an error code, read from the error classes that answer with it: the domain's
+    ``ApplicationError`` subclasses (their modules are imported by the views that name them) and DRF's."""
+    statuses = {cls.status_code for cls in _error_classes() if getattr(cls, "code", None) == code}
+    statuses |= {exc_type.status_code for exc_type, exc_code in DRF_CODES.items() if exc_code == code}
+    if len(statuses) != 1:
+        raise LookupError(f"error code {code!r} has {len(statuses)} statuses: {sorted(statuses)}")
+    return statuses.pop()
 
 
 def errors(*codes: str) -> dict[int, OpenApiResponse]:
     """``responses=`` entries for the given error codes, grouped by HTTP status."""
     by_status: dict[int, list[str]] = {}
     for code in codes:
-        by_status.setdefault(_STATUS_FOR[code], []).append(code)
+        by_status.setdefault(status_for(code), []).append(code)
     return {
         status: OpenApiResponse(ErrorSerializer, description="Error codes: " + ", ".join(f"`{c}`" for c in cs))
         for status, cs in by_status.items()

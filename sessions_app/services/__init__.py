@@ -2,7 +2,6 @@
 
 - ``appointments``: coaches' slots
 - ``booking``: scheduled and instant booking, moving a booking, the topic
-- ``idempotency``: one answer per ``Idempotency-Key``
 - ``lifecycle``: start, end, decline, complete, cancel, the periodic job, token renewal
 - ``encryption``: the per-session media key and salt
 - ``reports``: participants' logs and report parts
@@ -22,7 +21,6 @@ from sessions_app.services.encryption import (
     session_media_encryption,
     session_media_encryption_get,
 )
-from sessions_app.services.idempotency import Replay, idempotent, request_fingerprint
 from sessions_app.services.lifecycle import (
     CallCredentials,
     StaleResult,
@@ -40,14 +38,11 @@ __all__ = [
     "NO_SHOW",
     "CallCredentials",
     "MediaEncryption",
-    "Replay",
     "StaleResult",
     "appointment_create",
     "appointment_delete",
-    "idempotent",
     "iso",
     "log_action",
-    "request_fingerprint",
     "send_after_commit",
     "session_book_instant",
     "session_book_scheduled",

@@ -97,7 +97,6 @@ def _new_session(
         created_at=now,
     )
     log_action(session=session, action=Action.BOOKED, actor=customer, at=now)
-    send_after_commit(signals.session_booked, session_id=session.pk, actor=customer)
     return session
 
 
@@ -279,36 +278,36 @@ def move_locked(*, session: Session, appointment: Appointment, actor: User | Non
     return session
 
 
-def session_reschedule(*, session: Session, user: User, appointment_id, now: datetime | None = None) -> Session:
+def session_reschedule(*, session: Session, actor: User, appointment_id, now: datetime | None = None) -> Session:
     """The customer (or staff) moves a pending session to another free slot of its coach.
 
     A coach proposes instead (postpone requests, SPEC 11): the customer's booking is theirs to move.
     Inside the cancellation window the customer can no longer move it (400 ``booking_too_late``)."""
     now = resolve_now(now)
     check_movable(session)
-    if user.pk == session.coach_id:
+    if actor.pk == session.coach_id:
         raise PermissionDeniedError("Coaches propose another time with a postpone request.")
     appointment = movable_to(session=session, appointment_id=appointment_id, now=now)
     if appointment.pk == session.appointment_id:
         return session
-    if user.pk == session.customer_id and session.free_cancel_until and now > session.free_cancel_until:
+    if actor.pk == session.customer_id and session.free_cancel_until and now > session.free_cancel_until:
         raise BookingTooLate("The free change window of this session has passed; it can no longer be moved.")
     try:
         with transaction.atomic():
             lock_coach_and_slot(coach_id=session.coach_id, appointment=appointment)
-            session = move_locked(session=session, appointment=appointment, actor=user, now=now)
+            session = move_locked(session=session, appointment=appointment, actor=actor, now=now)
     except IntegrityError as exc:
         if is_exclusion_violation(exc):
             raise SlotUnavailable("This time is no longer available.") from exc
         raise
-    send_after_commit(signals.session_updated, session_id=session.pk, actor=user)
+    send_after_commit(signals.session_updated, session_id=session.pk, actor=actor)
     return session
 
 
-def session_update_topic(*, session: Session, user: User, topic: str) -> Session:
+def session_update_topic(*, session: Session, actor: User, topic: str) -> Session:
     if session.is_final:
         raise InvalidState(f"The session is {session.status}; its topic can no longer change.")
     Session.objects.filter(pk=session.pk).update(topic=topic, updated_at=timezone.now())
     session.refresh_from_db()
-    send_after_commit(signals.session_updated, session_id=session.pk, actor=user)
+    send_after_commit(signals.session_updated, session_id=session.pk, actor=actor)
     return session

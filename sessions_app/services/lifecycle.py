@@ -36,17 +36,17 @@ from sessions_app.services.encryption import (
 
 
 def session_cancel(
-    *, session: Session, by: User | None, reason: str = "", now: datetime | None = None, condition: Q | None = None
+    *, session: Session, actor: User | None, reason: str = "", now: datetime | None = None, condition: Q | None = None
 ) -> Session:
-    """Cancel a session that has not started. ``by=None`` is the system (no-shows); ``condition`` is
+    """Cancel a session that has not started. ``actor=None`` is the system (no-shows); ``condition`` is
     what must still hold under the lock (the no-show rule, for the periodic job)."""
     with transaction.atomic():
         session = lock_session(session)
         now = resolve_now(now)
         # Late: a participant cancels after the free window fixed at booking (staff and the system never are).
         late = bool(
-            by is not None
-            and session.is_participant(by)
+            actor is not None
+            and session.is_participant(actor)
             and session.free_cancel_until is not None
             and now > session.free_cancel_until
         )
@@ -56,7 +56,7 @@ def session_cancel(
             to=Status.CANCELLED,
             condition=condition,
             cancelled_at=now,
-            cancelled_by=by,
+            cancelled_by=actor,
             cancel_reason=reason[:500],
             late_cancellation=late,
         )
@@ -65,8 +65,8 @@ def session_cancel(
             status=PostponeRequest.Status.EXPIRED, answered_at=now
         )
         text = f"{reason} (late cancellation)".strip() if late else reason
-        log_action(session=session, action=Action.CANCELLED, actor=by, text=text, at=now)
-        send_after_commit(signals.session_cancelled, signals.session_updated, session_id=session.pk, actor=by)
+        log_action(session=session, action=Action.CANCELLED, actor=actor, text=text, at=now)
+        send_after_commit(signals.session_cancelled, signals.session_updated, session_id=session.pk, actor=actor)
     return session
 
 
@@ -88,9 +88,11 @@ def call_token_expiry(*, session: Session, now: datetime) -> datetime:
     return min(session.hard_end, now + ttl).replace(microsecond=0)
 
 
-def _credentials(*, session: Session, user: User, now: datetime, encryption: MediaEncryption | None) -> CallCredentials:
+def _credentials(
+    *, session: Session, actor: User, now: datetime, encryption: MediaEncryption | None
+) -> CallCredentials:
     expires_at = call_token_expiry(session=session, now=now)
-    uid = session.uid_for(user)
+    uid = session.uid_for(actor)
     token = video.rtc_token(channel_name=session.channel_name, uid=uid, expires_at=expires_at)
     return CallCredentials(
         session=session,
@@ -103,7 +105,7 @@ def _credentials(*, session: Session, user: User, now: datetime, encryption: Med
     )
 
 
-def session_start_call(*, session: Session, user: User, now: datetime | None = None) -> CallCredentials:
+def session_start_call(*, session: Session, actor: User, now: datetime | None = None) -> CallCredentials:
     """Start the session (first call inside the join window) or rejoin it (a reconnect).
 
     Both participants often press "join" at the same moment: the row lock makes the second one
@@ -112,30 +114,30 @@ def session_start_call(*, session: Session, user: User, now: datetime | None = N
         session = lock_session(session)
         now = resolve_now(now)
         if session.status == Status.PENDING:
-            if not (session.join_opens_at <= now < session.join_closes_at):
+            if not session.join_window_open(now):
                 opens = session.join_opens_at.isoformat().replace("+00:00", "Z")
                 raise OutsideJoinWindow(f"This session can be joined from {opens} until it ends.")
             session = transition(session=session, allowed=(Status.PENDING,), to=Status.IN_PROGRESS, started_at=now)
-            log_action(session=session, action=Action.STARTED, actor=user, at=now)
-            log_action(session=session, action=Action.ENTERED, actor=user, at=now)
-            send_after_commit(signals.session_started, signals.session_updated, session_id=session.pk, actor=user)
+            log_action(session=session, action=Action.STARTED, actor=actor, at=now)
+            log_action(session=session, action=Action.ENTERED, actor=actor, at=now)
+            send_after_commit(signals.session_started, signals.session_updated, session_id=session.pk, actor=actor)
             # Still under the row lock: the first caller makes the key, everyone after reads it.
             encryption = session_media_encryption(session=session)
         elif session.status in Session.ACTIVE_STATUSES:
             if now >= session.hard_end:
                 raise OutsideJoinWindow("This session's time is over.")
-            entered = session.logs.filter(action=Action.ENTERED, actor=user).exists()
-            log_action(session=session, action=Action.RECONNECTED if entered else Action.ENTERED, actor=user, at=now)
+            entered = session.logs.filter(action=Action.ENTERED, actor=actor).exists()
+            log_action(session=session, action=Action.RECONNECTED if entered else Action.ENTERED, actor=actor, at=now)
             # Never made here: a call that started without a key (before encryption was released)
             # stays unencrypted, or a rejoining client could not hear the one still in the channel.
             encryption = session_media_encryption_get(session=session)
         else:
             raise InvalidState(f"The session is {session.status}.")
 
-    return _credentials(session=session, user=user, now=now, encryption=encryption)
+    return _credentials(session=session, actor=actor, now=now, encryption=encryption)
 
 
-def session_renew_token(*, session: Session, user: User, now: datetime | None = None) -> CallCredentials:
+def session_renew_token(*, session: Session, actor: User, now: datetime | None = None) -> CallCredentials:
     """A fresh RTC token for a participant already in the call (Agora's token-privilege-will-expire).
 
     Writes no log row: a renewal is not a reconnect, and the attendance timeline stays clean."""
@@ -145,10 +147,10 @@ def session_renew_token(*, session: Session, user: User, now: datetime | None = 
         raise InvalidState(f"A token can be renewed only during the call; the session is {session.status}.")
     if now >= session.hard_end:
         raise OutsideJoinWindow("This session's time is over.")
-    return _credentials(session=session, user=user, now=now, encryption=None)
+    return _credentials(session=session, actor=actor, now=now, encryption=None)
 
 
-def session_request_end(*, session: Session, user: User, now: datetime | None = None) -> Session:
+def session_request_end(*, session: Session, actor: User, now: datetime | None = None) -> Session:
     """Ask to end; or, when the other participant already asked, confirm and complete.
 
     Decided under the row lock, so two participants asking at once end up with one request and
@@ -156,10 +158,10 @@ def session_request_end(*, session: Session, user: User, now: datetime | None = 
     with transaction.atomic():
         session = lock_session(session)
         now = resolve_now(now)
-        if session.status == Status.END_REQUEST_PENDING and session.end_requested_by_id not in (None, user.pk):
+        if session.status == Status.END_REQUEST_PENDING and session.end_requested_by_id not in (None, actor.pk):
             return session_complete(
                 session=session,
-                actor=user,
+                actor=actor,
                 reason="Both participants agreed to end.",
                 allowed=(Status.END_REQUEST_PENDING,),
                 now=now,
@@ -170,26 +172,26 @@ def session_request_end(*, session: Session, user: User, now: datetime | None = 
             session=session,
             allowed=(Status.IN_PROGRESS,),
             to=Status.END_REQUEST_PENDING,
-            end_requested_by=user,
+            end_requested_by=actor,
             end_requested_at=now,
         )
-        log_action(session=session, action=Action.END_REQUESTED, actor=user, at=now)
-        send_after_commit(signals.session_updated, session_id=session.pk, actor=user)
+        log_action(session=session, action=Action.END_REQUESTED, actor=actor, at=now)
+        send_after_commit(signals.session_updated, session_id=session.pk, actor=actor)
     return session
 
 
-def session_decline_end(*, session: Session, user: User, now: datetime | None = None) -> Session:
+def session_decline_end(*, session: Session, actor: User, now: datetime | None = None) -> Session:
     with transaction.atomic():
         session = lock_session(session)
         now = resolve_now(now)
-        if session.status != Status.END_REQUEST_PENDING or session.end_requested_by_id == user.pk:
+        if session.status != Status.END_REQUEST_PENDING or session.end_requested_by_id == actor.pk:
             raise InvalidState("There is no request to end from the other participant.")
         Session.objects.filter(pk=session.pk).update(
             status=Status.IN_PROGRESS, end_requested_by=None, end_requested_at=None, updated_at=now
         )
         session.refresh_from_db()
-        log_action(session=session, action=Action.END_DECLINED, actor=user, at=now)
-        send_after_commit(signals.session_updated, session_id=session.pk, actor=user)
+        log_action(session=session, action=Action.END_DECLINED, actor=actor, at=now)
+        send_after_commit(signals.session_updated, session_id=session.pk, actor=actor)
     return session
 
 
@@ -235,11 +237,7 @@ def sessions_close_stale(*, now: datetime | None = None) -> StaleResult:
         status=Status.END_REQUEST_PENDING,
         end_requested_at__lte=now - timedelta(minutes=settings.END_REQUEST_TIMEOUT_MINUTES),
     )
-    no_show = Q(status=Status.PENDING) & (
-        Q(type=Session.Type.SCHEDULED, scheduled_end__lte=now)
-        | Q(type=Session.Type.INSTANT, created_at__lte=now - timedelta(minutes=settings.INSTANT_JOIN_WINDOW_MINUTES))
-        | Q(type=Session.Type.INSTANT, scheduled_end__lte=now)
-    )
+    no_show = Q(status=Status.PENDING) & Session.join_window_closed_q(now)
     for rule, reason in ((overdue, "The session's time is over."), (unanswered, "Nobody answered the request to end.")):
         for session in Session.objects.filter(rule).order_by("scheduled_end").iterator(chunk_size=500):
             try:
@@ -249,7 +247,7 @@ def sessions_close_stale(*, now: datetime | None = None) -> StaleResult:
                 continue
     for session in Session.objects.filter(no_show).order_by("scheduled_end").iterator(chunk_size=500):
         try:
-            session_cancel(session=session, by=None, reason=NO_SHOW, now=now, condition=no_show)
+            session_cancel(session=session, actor=None, reason=NO_SHOW, now=now, condition=no_show)
             result.cancelled += 1
         except InvalidState:
             continue

@@ -17,7 +17,7 @@ from sessions_app.services._common import Status, log_action
 
 
 def session_log_add(
-    *, session: Session, user: User, action: str, text: str = "", now: datetime | None = None
+    *, session: Session, actor: User, action: str, text: str = "", now: datetime | None = None
 ) -> SessionLog:
     if action not in SessionLog.CLIENT_ACTIONS:
         raise ValidationFailed(fields={"action": [f"'{action}' is recorded by the system only."]})
@@ -26,13 +26,13 @@ def session_log_add(
         status = Session.objects.select_for_update().filter(pk=session.pk).values_list("status", flat=True).get()
         if status in Session.FINAL_STATUSES:
             raise SessionEnded("No logs can be added once the session has ended.")
-        return log_action(session=session, action=action, actor=user, text=text, at=now)
+        return log_action(session=session, action=action, actor=actor, text=text, at=now)
 
 
 def session_report_update(
     *,
     session: Session,
-    user: User,
+    actor: User,
     summary: str | None = None,
     recommendations: list[str] | None = None,
     notes: str | None = None,
@@ -41,14 +41,14 @@ def session_report_update(
         raise ReportNotAvailable()
     report, _ = SessionReport.objects.get_or_create(session=session)
     fields: list[str] = []
-    if user.pk == session.coach_id:
+    if actor.pk == session.coach_id:
         if notes is not None:
             raise ValidationFailed(fields={"notes": ["Notes are the customer's part of the report."]})
         if summary is not None:
             report.coach_summary, fields = summary, [*fields, "coach_summary"]
         if recommendations is not None:
             report.coach_recommendations, fields = recommendations, [*fields, "coach_recommendations"]
-    elif user.pk == session.customer_id:
+    elif actor.pk == session.customer_id:
         coach_part = {"summary": summary, "recommendations": recommendations}
         if wrong := [name for name, value in coach_part.items() if value is not None]:
             raise ValidationFailed(fields={name: ["This is the coach's part of the report."] for name in wrong})

@@ -8,8 +8,8 @@ import pytest
 from django.core.management import call_command
 
 from accounts.models import CoachProfile, User
-from tests.conftest import client_for
 from tests.factories import CoachFactory, CustomerFactory, UserFactory
+from tests.helpers.api import client_for
 
 pytestmark = pytest.mark.django_db
 

@@ -5,8 +5,8 @@ from django.test import Client
 
 from chat.models import Message
 from tests.chat import files
-from tests.chat.conftest import messages_url, upload
 from tests.factories import MessageFactory
+from tests.helpers.chat import messages_url, upload
 
 pytestmark = pytest.mark.django_db
 

@@ -11,7 +11,7 @@ from PIL import Image
 
 from chat.models import Message
 from tests.chat import files
-from tests.chat.conftest import messages_url, stored_files, upload
+from tests.helpers.chat import messages_url, stored_files, upload
 
 pytestmark = pytest.mark.django_db
 

@@ -8,9 +8,10 @@ from django.utils import timezone
 
 from chat.models import Message
 from sessions_app.models import Session
-from tests.chat.conftest import make_session, messages_url, upload
 from tests.chat.files import png
 from tests.factories import MessageFactory
+from tests.helpers.chat import messages_url, upload
+from tests.helpers.sessions import session_made
 
 pytestmark = pytest.mark.django_db
 
@@ -31,7 +32,7 @@ def test_participant_sends_text_and_gets_the_message_shape(api, live_session, cu
 
 
 def test_coach_can_send_while_end_request_is_pending(api, coach, customer):
-    session = make_session(coach, customer, Session.Status.END_REQUEST_PENDING)
+    session = session_made(Session.Status.END_REQUEST_PENDING, coach=coach, customer=customer)
     res = api(coach).post(messages_url(session), {"text": "One more thing"}, format="json")
     assert res.status_code == 201, res.json()
     assert res.json()["sender"]["role"] == "coach"
@@ -68,7 +69,7 @@ def test_text_of_exactly_4000_characters_is_accepted(api, live_session, customer
 
 @pytest.mark.parametrize("status", ["PENDING", "COMPLETED", "CANCELLED"])
 def test_send_is_refused_when_the_session_is_not_active(api, coach, customer, status):
-    session = make_session(coach, customer, status)
+    session = session_made(status, coach=coach, customer=customer)
     res = api(customer).post(messages_url(session), {"text": "hi"}, format="json")
     assert res.status_code == 409
     assert res.json()["error"]["code"] == "chat_closed"
@@ -76,9 +77,9 @@ def test_send_is_refused_when_the_session_is_not_active(api, coach, customer, st
 
 
 def test_media_send_refused_when_closed_leaves_no_file(api, coach, customer):
-    from tests.chat.conftest import stored_files
+    from tests.helpers.chat import stored_files
 
-    session = make_session(coach, customer, Session.Status.COMPLETED)
+    session = session_made(Session.Status.COMPLETED, coach=coach, customer=customer)
     res = api(customer).post(messages_url(session), {"file": upload("a.png", png())}, format="multipart")
     assert res.json()["error"]["code"] == "chat_closed"
     assert stored_files() == []
@@ -225,11 +226,12 @@ def test_start_call_returns_the_latest_messages_oldest_first(api, live_session, 
 
 
 def test_messages_for_call_keeps_only_the_latest(live_session, rf):
-    from chat.selectors import messages_for_call
+    from chat.parts import call_messages
+    from chat.selectors import messages_latest
 
     for i in range(5):
         MessageFactory(session=live_session, text=f"m{i}")
-    out = messages_for_call(session=live_session, request=rf.get("/"), limit=2)
+    out = call_messages.render(messages_latest(session=live_session, limit=2), rf.get("/"))["messages"]
     assert [m["text"] for m in out] == ["m3", "m4"]
 
 

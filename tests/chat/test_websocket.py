@@ -11,7 +11,8 @@ from rest_framework.test import APIClient
 from config.asgi import application
 from sessions_app.models import Session
 from tests.chat import files
-from tests.chat.conftest import make_session, messages_url, upload
+from tests.helpers.chat import messages_url, upload
+from tests.helpers.sessions import session_made
 
 # The consumer reads the database from another thread and events are sent after commit.
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -192,7 +193,7 @@ def test_binary_frames_are_ignored_and_the_socket_stays_open(live_session, custo
 
 
 def test_events_of_other_sessions_are_not_delivered(api, other_coach, customer, outsider, live_session):
-    other = make_session(other_coach, outsider)
+    other = session_made(coach=other_coach, customer=outsider)
     token = token_for(customer)
     client = api(outsider)
 

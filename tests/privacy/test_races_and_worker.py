@@ -11,10 +11,10 @@ from django.utils import timezone
 
 from privacy.models import DataExport
 from sessions_app.models import SessionMediaKey
-from tests.conftest import client_for
 from tests.factories import CoachFactory, CustomerFactory, SessionFactory
+from tests.helpers.api import client_for
+from tests.helpers.threads import fire_at_once as _fire_at_once
 from tests.privacy.conftest import open_zip
-from tests.sessions_app.test_booking_race import _fire_at_once
 
 
 @pytest.mark.django_db(transaction=True)

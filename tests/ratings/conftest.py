@@ -1,38 +1,17 @@
 from __future__ import annotations
 
-from datetime import timedelta
-
 import pytest
 from django.contrib.auth.models import Group
-from django.utils import timezone
 
 from sessions_app.models import Session
-from tests.factories import SessionFactory, StaffFactory
-
-CUSTOMER_SCORES = {"communication": 5, "knowledge": 4, "punctuality": 5, "helpfulness": 4}
-COACH_SCORES = {"punctuality": 4, "engagement": 5, "preparation": 3}
-
-
-def completed_session(**kwargs) -> Session:
-    start = timezone.now() - timedelta(hours=2)
-    return SessionFactory(
-        status=Session.Status.COMPLETED,
-        appointment__start=start,
-        started_at=start,
-        ended_at=start + timedelta(minutes=60),
-        **kwargs,
-    )
-
-
-@pytest.fixture(autouse=True)
-def _fast_passwords(settings):
-    # The factories hash a password per user; PBKDF2 made this suite several times slower.
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+from tests.factories import StaffFactory
+from tests.helpers.ratings import CUSTOMER_SCORES
+from tests.helpers.sessions import session_made
 
 
 @pytest.fixture
 def session(coach, customer):
-    return completed_session(appointment__coach=coach, customer=customer)
+    return session_made(Session.Status.COMPLETED, coach=coach, customer=customer, minutes_ago=120)
 
 
 @pytest.fixture

@@ -10,13 +10,15 @@ from django.db import connection
 
 from accounts.models import CoachProfile
 from ratings.models import Rating
-from tests.conftest import client_for
-from tests.ratings.conftest import CUSTOMER_SCORES, completed_session
+from sessions_app.models import Session
+from tests.helpers.api import client_for
+from tests.helpers.ratings import CUSTOMER_SCORES
+from tests.helpers.sessions import session_made
 
 
 @pytest.mark.django_db(transaction=True)
 def test_two_ratings_submitted_at_once_give_one_201_and_one_409(postgres, coach, customer):
-    session = completed_session(appointment__coach=coach, customer=customer)
+    session = session_made(Session.Status.COMPLETED, coach=coach, customer=customer, minutes_ago=120)
     clients = [client_for(customer), client_for(customer)]
     barrier = threading.Barrier(2)
     answers: list = []
@@ -47,7 +49,7 @@ def test_two_ratings_submitted_at_once_give_one_201_and_one_409(postgres, coach,
 
 @pytest.mark.django_db(transaction=True)
 def test_submitted_rating_is_moderated_by_a_real_worker_on_redis(live_celery_worker, coach, customer):
-    session = completed_session(appointment__coach=coach, customer=customer)
+    session = session_made(Session.Status.COMPLETED, coach=coach, customer=customer, minutes_ago=120)
     client = client_for(customer)
     url = f"/api/v1/sessions/{session.pk}/rating"
 
@@ -93,7 +95,7 @@ def test_two_moderators_approving_at_once_keep_the_aggregates_right(postgres, co
         try:
             barrier.wait(timeout=10)
             services.rating_approve(rating=rating, moderator=moderator)
-        except Exception as exc:  # noqa: BLE001 - reported below
+        except Exception as exc:  # reported below
             failures.append(exc)
         finally:
             connection.close()

@@ -4,7 +4,8 @@ import pytest
 
 from ratings.models import Rating
 from sessions_app.models import Session
-from tests.ratings.conftest import COACH_SCORES, completed_session
+from tests.helpers.ratings import COACH_SCORES
+from tests.helpers.sessions import session_made
 
 pytestmark = pytest.mark.django_db
 
@@ -62,7 +63,7 @@ def test_the_other_participants_rating_is_not_shown_as_mine(api, coach, customer
 
 @pytest.mark.parametrize("status", ["PENDING", "IN_PROGRESS", "END_REQUEST_PENDING", "CANCELLED"])
 def test_session_not_completed_is_409_invalid_state(api, customer, coach, customer_payload, status):
-    session = completed_session(appointment__coach=coach, customer=customer)
+    session = session_made(Session.Status.COMPLETED, coach=coach, customer=customer, minutes_ago=120)
     Session.objects.filter(pk=session.pk).update(status=status)
 
     response = api(customer).post(url(session), customer_payload, format="json")

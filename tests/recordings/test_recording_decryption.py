@@ -8,8 +8,8 @@ import pytest
 from django.utils import timezone
 
 from recordings.models import Recording
+from tests.helpers.sessions import book_open_session
 from tests.recordings.fake_agora import _decryption_problem
-from tests.sessions_app.conftest import book_open_session
 
 pytestmark = pytest.mark.django_db
 

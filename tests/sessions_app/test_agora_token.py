@@ -15,7 +15,7 @@ from django.utils import timezone
 
 from sessions_app.models import Session
 from tests.factories import SessionFactory
-from tests.sessions_app.conftest import book_open_session
+from tests.helpers.sessions import book_open_session
 
 pytestmark = pytest.mark.django_db
 

@@ -10,7 +10,7 @@ from django.utils import timezone
 
 from sessions_app.models import Appointment
 from tests.factories import SessionFactory
-from tests.sessions_app.conftest import error_code
+from tests.helpers.api import error_code
 
 pytestmark = pytest.mark.django_db
 

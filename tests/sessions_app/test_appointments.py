@@ -10,7 +10,7 @@ from django.utils import timezone
 from sessions_app import services
 from sessions_app.models import Appointment, Session
 from tests.factories import AppointmentFactory, SessionFactory
-from tests.sessions_app.conftest import error_code
+from tests.helpers.api import error_code
 
 pytestmark = pytest.mark.django_db
 
@@ -89,7 +89,7 @@ def test_slot_over_a_cancelled_instant_session_can_be_published(api, coach, cust
     session = services.session_book_instant(customer=customer, coach_id=coach.id, duration_minutes=60)
     start = (session.scheduled_start + timedelta(minutes=30)).replace(second=0)
     assert _publish(api(coach), start, 30).status_code == 409
-    services.session_cancel(session=session, by=customer)
+    services.session_cancel(session=session, actor=customer)
     res = _publish(api(coach), start, 30)
     assert res.status_code == 201, res.json()
 
@@ -160,7 +160,7 @@ def test_free_slots_of_a_non_coach_are_404(api, customer, outsider):
 def test_slot_whose_sessions_were_all_cancelled_is_free_and_can_be_deleted(api, coach, customer):
     appointment = AppointmentFactory(coach=coach, start=_at(days=2))
     session = services.session_book_scheduled(customer=customer, appointment_id=appointment.id)
-    services.session_cancel(session=session, by=customer, reason="No longer needed.")
+    services.session_cancel(session=session, actor=customer, reason="No longer needed.")
     res = api(coach).delete(f"/api/v1/coach/appointments/{appointment.id}")
     assert res.status_code == 204
     assert not Appointment.objects.filter(pk=appointment.pk).exists()

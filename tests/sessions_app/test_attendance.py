@@ -9,13 +9,13 @@ import pytest
 from sessions_app import services
 from sessions_app.models import Session, SessionLog
 from sessions_app.services.attendance import session_attendance
-from tests.sessions_app.conftest import book_open_session
+from tests.helpers.sessions import book_open_session
 
 pytestmark = pytest.mark.django_db
 
 
 def _start(session, who, *, at):
-    return services.session_start_call(session=session, user=who, now=at).session
+    return services.session_start_call(session=session, actor=who, now=at).session
 
 
 def _complete_by_the_periodic_job(session):

@@ -12,7 +12,8 @@ from django.utils import timezone
 from accounts.models import CoachProfile
 from sessions_app.models import Appointment, IdempotencyKey, Session, SessionLog
 from tests.factories import AppointmentFactory, CoachFactory, SessionFactory
-from tests.sessions_app.conftest import error_code, session_in_state
+from tests.helpers.api import error_code
+from tests.helpers.sessions import session_in_state
 
 pytestmark = pytest.mark.django_db
 

@@ -2,43 +2,19 @@
 
 from __future__ import annotations
 
-import threading
 from datetime import timedelta
 
 import pytest
-from django.db import IntegrityError, connection, transaction
+from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from sessions_app.models import Appointment, Session
-from tests.conftest import client_for
 from tests.factories import AppointmentFactory, CoachFactory, CustomerFactory, SessionFactory
+from tests.helpers.api import client_for
+from tests.helpers.threads import fire_at_once
 
 THREADS = 20
 ROUNDS = 3
-
-
-def _fire_at_once(requests) -> list[tuple[int, dict]]:
-    """Run each zero-argument ``request`` in its own thread, released together by a barrier."""
-    barrier = threading.Barrier(len(requests))
-    results: list = [None] * len(requests)
-
-    def run(index, request):
-        try:
-            barrier.wait(timeout=30)
-            res = request()
-            results[index] = (res.status_code, res.json() if res.content else {})
-        except Exception as exc:  # noqa: BLE001 - reported as a failed request below
-            results[index] = (None, {"exception": repr(exc)})
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=run, args=(i, r)) for i, r in enumerate(requests)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=60)
-    assert not any(thread.is_alive() for thread in threads), "a booking request hung"
-    return results
 
 
 def _assert_one_winner(results, loser_code: str) -> None:
@@ -61,7 +37,7 @@ def test_concurrent_bookings_of_one_slot_have_exactly_one_winner(postgres):
         appointment = AppointmentFactory(coach=coach, start=start)
         payload = {"type": "SCHEDULED", "appointment_id": str(appointment.id)}
 
-        results = _fire_at_once([lambda c=c, p=payload: c.post("/api/v1/sessions", p, format="json") for c in clients])
+        results = fire_at_once([lambda c=c, p=payload: c.post("/api/v1/sessions", p, format="json") for c in clients])
 
         _assert_one_winner(results, "slot_unavailable")
         assert Session.objects.filter(appointment=appointment).count() == 1
@@ -75,7 +51,7 @@ def test_concurrent_instant_bookings_of_one_coach_have_exactly_one_winner(postgr
     coach = CoachFactory()
     clients = [client_for(CustomerFactory()) for _ in range(THREADS)]
     payload = {"type": "INSTANT", "coach_id": str(coach.id), "duration_minutes": 30}
-    results = _fire_at_once([lambda c=c: c.post("/api/v1/sessions", payload, format="json") for c in clients])
+    results = fire_at_once([lambda c=c: c.post("/api/v1/sessions", payload, format="json") for c in clients])
     _assert_one_winner(results, "coach_unavailable")
     assert Session.objects.filter(coach=coach).count() == 1
     assert Appointment.objects.filter(coach=coach).count() == 1

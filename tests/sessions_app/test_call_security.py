@@ -15,12 +15,8 @@ from events.models import Event
 from sessions_app import services
 from sessions_app.models import Session, SessionLog, SessionMediaKey
 from tests.factories import SessionFactory
-from tests.sessions_app.conftest import (
-    END_REQUESTED_BY_COACH,
-    book_open_session,
-    error_code,
-    session_in_state,
-)
+from tests.helpers.api import error_code
+from tests.helpers.sessions import END_REQUESTED_BY_COACH, book_open_session, session_in_state
 from tests.sessions_app.test_agora_token import APP_ID, CERTIFICATE, decode_006
 
 pytestmark = pytest.mark.django_db
@@ -91,8 +87,8 @@ def test_the_key_is_never_in_logs_events_other_answers_or_the_admin(agora, api, 
     session = book_open_session(coach=coach, customer=customer)
     enc = _start_call(api(customer), session)["encryption"]
     _start_call(api(coach), session)
-    services.session_request_end(session=session, user=coach)
-    services.session_request_end(session=session, user=customer)  # completes: more logs, more events
+    services.session_request_end(session=session, actor=coach)
+    services.session_request_end(session=session, actor=customer)  # completes: more logs, more events
     secrets_ = (enc["key"], enc["salt"])
 
     logs = json.dumps(list(SessionLog.objects.values()), default=str)

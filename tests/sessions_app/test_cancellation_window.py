@@ -9,9 +9,8 @@ from django.utils import timezone
 
 from sessions_app.models import Session
 from sessions_app.services import session_cancel
-from tests.conftest import client_for
 from tests.factories import AppointmentFactory
-from tests.sessions_app.conftest import error_code
+from tests.helpers.api import client_for, error_code
 
 pytestmark = pytest.mark.django_db
 
@@ -52,7 +51,7 @@ def test_cancel_inside_and_outside_the_window(api, coach, customer, role, hours_
 
 def test_staff_and_system_cancellations_are_never_late(coach, customer, staff):
     session = Session.objects.get(pk=_book(client_for(customer), AppointmentFactory(coach=coach, start=_in(5)))["id"])
-    session_cancel(session=session, by=staff, reason="Support")
+    session_cancel(session=session, actor=staff, reason="Support")
     session.refresh_from_db()
     assert session.status == "CANCELLED" and session.late_cancellation is False
 

@@ -12,11 +12,11 @@ from sessions_app import services
 from sessions_app.errors import OutsideJoinWindow
 from sessions_app.models import Session, SessionLog
 from tests.factories import SessionFactory
-from tests.sessions_app.conftest import (
+from tests.helpers.api import error_code
+from tests.helpers.sessions import (
     END_REQUESTED_BY_COACH,
     END_REQUESTED_BY_CUSTOMER,
     book_open_session,
-    error_code,
     session_in_state,
 )
 
@@ -162,7 +162,7 @@ def test_confirmed_end_sets_ended_at(api, coach, customer):
 
 def test_staff_cancel_goes_through_the_same_service(coach, customer, staff):
     session = book_open_session(coach=coach, customer=customer)
-    services.session_cancel(session=session, by=staff, reason="moderation")
+    services.session_cancel(session=session, actor=staff, reason="moderation")
     session.refresh_from_db()
     assert (session.status, session.cancelled_by_id, session.cancel_reason) == (CANCELLED, staff.id, "moderation")
     assert session.logs.filter(action="CANCELLED", actor=staff).count() == 1
@@ -201,10 +201,10 @@ def test_join_window_boundaries(coach, customer, settings):
     opens = start - timedelta(minutes=10)
 
     with pytest.raises(OutsideJoinWindow):
-        services.session_start_call(session=session, user=customer, now=opens - timedelta(seconds=1))
+        services.session_start_call(session=session, actor=customer, now=opens - timedelta(seconds=1))
     with pytest.raises(OutsideJoinWindow):
-        services.session_start_call(session=session, user=customer, now=session.scheduled_end)
-    creds = services.session_start_call(session=session, user=customer, now=opens)
+        services.session_start_call(session=session, actor=customer, now=session.scheduled_end)
+    creds = services.session_start_call(session=session, actor=customer, now=opens)
     assert creds.session.status == IN_PROGRESS
     assert creds.session.started_at == opens
 
@@ -234,7 +234,7 @@ def test_instant_session_not_started_within_its_window_cannot_be_started(coach, 
     booked_at = timezone.now() - timedelta(minutes=11)
     session = services.session_book_instant(customer=customer, coach_id=coach.id, duration_minutes=60, now=booked_at)
     with pytest.raises(OutsideJoinWindow):
-        services.session_start_call(session=session, user=customer)
+        services.session_start_call(session=session, actor=customer)
     session.refresh_from_db()
     assert session.status == PENDING
 
@@ -259,7 +259,7 @@ def test_reconnect_after_the_grace_period_is_refused(coach, customer, settings):
     session = session_in_state(IN_PROGRESS, coach=coach, customer=customer)
     late = session.scheduled_end + timedelta(minutes=settings.SESSION_GRACE_MINUTES)
     with pytest.raises(OutsideJoinWindow):
-        services.session_start_call(session=session, user=customer, now=late)
+        services.session_start_call(session=session, actor=customer, now=late)
     assert not session.logs.filter(action="RECONNECTED").exists()
 
 
@@ -282,7 +282,7 @@ def test_transitions_send_their_domain_signals_after_commit(coach, customer, dja
             session = session_in_state(COMPLETED, coach=coach, customer=customer)
         with django_capture_on_commit_callbacks(execute=True):
             other = book_open_session(coach=coach, customer=customer, minutes_ago=-600)
-            services.session_cancel(session=other, by=customer)
+            services.session_cancel(session=other, actor=customer)
     finally:
         for sig in sigs:
             sig.disconnect(receiver)

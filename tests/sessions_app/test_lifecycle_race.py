@@ -10,10 +10,10 @@ from django.utils import timezone
 
 from chat.models import Message
 from sessions_app.models import Appointment, Session, SessionLog
-from tests.conftest import client_for
 from tests.factories import AppointmentFactory, CoachFactory, CustomerFactory
-from tests.sessions_app.conftest import book_open_session, session_in_state
-from tests.sessions_app.test_booking_race import _fire_at_once
+from tests.helpers.api import client_for
+from tests.helpers.sessions import book_open_session, session_in_state
+from tests.helpers.threads import fire_at_once
 
 Action = SessionLog.Action
 ROUNDS = 5
@@ -33,7 +33,7 @@ def test_withdrawing_a_slot_while_customers_book_it_is_never_a_500(postgres):
             round_ % len(requests), lambda s=slot: coach_client.delete(f"/api/v1/coach/appointments/{s.id}")
         )
 
-        results = _fire_at_once(requests)
+        results = fire_at_once(requests)
 
         statuses = [status for status, _ in results]
         assert None not in statuses and 500 not in statuses, results
@@ -61,7 +61,7 @@ def test_withdrawing_a_slot_while_a_customer_moves_into_it_is_never_a_500(postgr
     for round_ in range(ROUNDS):
         start = (timezone.now() + timedelta(days=3, hours=2 * round_)).replace(second=0, microsecond=0)
         slot = AppointmentFactory(coach=coach, start=start)
-        results = _fire_at_once(
+        results = fire_at_once(
             [
                 lambda s=slot: customer_client.patch(
                     f"/api/v1/sessions/{session_id}", {"appointment_id": str(s.id)}, format="json"
@@ -85,7 +85,7 @@ def test_both_participants_joining_at_once_both_get_a_token(postgres):
         coach, customer = CoachFactory(), CustomerFactory()
         session = book_open_session(coach=coach, customer=customer)
         url = f"/api/v1/sessions/{session.id}/start-call"
-        results = _fire_at_once([partial(client_for(u).post, url) for u in (coach, customer)])
+        results = fire_at_once([partial(client_for(u).post, url) for u in (coach, customer)])
 
         assert [status for status, _ in results] == [200, 200], results
         assert {body["uid"] for _, body in results} == {session.coach_uid, session.customer_uid}
@@ -101,7 +101,7 @@ def test_both_participants_asking_to_end_at_once_end_the_session(postgres):
         coach, customer = CoachFactory(), CustomerFactory()
         session = session_in_state(Session.Status.IN_PROGRESS, coach=coach, customer=customer)
         url = f"/api/v1/sessions/{session.id}/end"
-        results = _fire_at_once([partial(client_for(u).post, url) for u in (coach, customer)])
+        results = fire_at_once([partial(client_for(u).post, url) for u in (coach, customer)])
 
         assert [status for status, _ in results] == [200, 200], results
         assert {body["status"] for _, body in results} == {"END_REQUEST_PENDING", "COMPLETED"}
@@ -127,7 +127,7 @@ def test_nothing_is_written_after_the_end_when_messages_race_the_completion(post
         ]
         requests.insert(6, partial(coach_client.post, f"{base}/end"))
 
-        results = _fire_at_once(requests)
+        results = fire_at_once(requests)
 
         assert all(status in (200, 201, 409) for status, _ in results), results
         session.refresh_from_db()

@@ -5,7 +5,8 @@ from __future__ import annotations
 import pytest
 
 from sessions_app.models import Session, SessionLog
-from tests.sessions_app.conftest import error_code, session_in_state
+from tests.helpers.api import error_code
+from tests.helpers.sessions import session_in_state
 
 pytestmark = pytest.mark.django_db
 
@@ -32,7 +33,7 @@ def test_system_log_has_a_null_actor(api, coach, customer):
     from sessions_app import services
 
     session = session_in_state(S.PENDING, coach=coach, customer=customer)
-    services.session_cancel(session=session, by=None, reason="NO_SHOW")
+    services.session_cancel(session=session, actor=None, reason="NO_SHOW")
     rows = api(customer).get(f"/api/v1/sessions/{session.id}/logs").json()["results"]
     assert rows[-1]["action"] == "CANCELLED"
     assert rows[-1]["actor"] is None

@@ -135,7 +135,7 @@ def test_started_instant_session_is_not_cancelled(coach, customer):
     session = services.session_book_instant(
         customer=customer, coach_id=coach.id, duration_minutes=60, now=now - timedelta(minutes=30)
     )
-    services.session_start_call(session=session, user=customer, now=now - timedelta(minutes=29))
+    services.session_start_call(session=session, actor=customer, now=now - timedelta(minutes=29))
     assert (_run(now).completed, _run(now).cancelled) == (0, 0)
     session.refresh_from_db()
     assert session.status == S.IN_PROGRESS

@@ -36,7 +36,7 @@ def _race(session: Session, now, move) -> None:
     def sweep():
         try:
             services.sessions_close_stale(now=now)
-        except BaseException as exc:  # noqa: BLE001 - reported below
+        except BaseException as exc:  # reported below
             errors.append(exc)
         finally:
             connection.close()
@@ -64,7 +64,9 @@ def test_an_end_request_declined_while_the_job_runs_is_not_completed(postgres, c
         end_requested_at=now - timedelta(minutes=6),  # past END_REQUEST_TIMEOUT_MINUTES
     )
 
-    _race(session, now, lambda: services.session_decline_end(session=Session.objects.get(pk=session.pk), user=customer))
+    _race(
+        session, now, lambda: services.session_decline_end(session=Session.objects.get(pk=session.pk), actor=customer)
+    )
 
     session.refresh_from_db()
     assert session.status == S.IN_PROGRESS
@@ -81,7 +83,7 @@ def test_a_no_show_moved_to_a_later_slot_while_the_job_runs_is_not_cancelled(pos
         session,
         now,
         lambda: services.session_reschedule(
-            session=Session.objects.get(pk=session.pk), user=customer, appointment_id=later.pk
+            session=Session.objects.get(pk=session.pk), actor=customer, appointment_id=later.pk
         ),
     )
 

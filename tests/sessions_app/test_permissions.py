@@ -9,7 +9,8 @@ import pytest
 from accounts.models import CoachProfile
 from sessions_app.models import Appointment, Session, SessionLog, SessionReport
 from tests.factories import AppointmentFactory, CoachFactory
-from tests.sessions_app.conftest import error_code, session_in_state
+from tests.helpers.api import error_code
+from tests.helpers.sessions import session_in_state
 
 pytestmark = pytest.mark.django_db
 

@@ -10,7 +10,7 @@ from django.utils import timezone
 from sessions_app.models import PostponeRequest, Session
 from sessions_app.services import problems
 from tests.factories import AppointmentFactory, CoachFactory
-from tests.sessions_app.conftest import session_in_state
+from tests.helpers.sessions import session_in_state
 
 pytestmark = pytest.mark.django_db
 
@@ -56,7 +56,7 @@ def test_staff_resolve_from_the_report_page_through_the_service(admin_client, co
 
 def test_staff_propose_another_time(admin_client, coach, customer, staff):
     start = (timezone.now() + timedelta(days=2)).replace(second=0, microsecond=0)
-    from tests.conftest import client_for
+    from tests.helpers.api import client_for
 
     slot = AppointmentFactory(coach=coach, start=start)
     session_id = (

@@ -12,7 +12,7 @@ from events.models import Event
 from sessions_app.models import PostponeRequest, Session
 from sessions_app.services import postpone
 from tests.factories import AppointmentFactory, CustomerFactory
-from tests.sessions_app.conftest import error_code
+from tests.helpers.api import error_code
 
 pytestmark = pytest.mark.django_db
 

@@ -10,8 +10,8 @@ from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 
 from sessions_app.models import PostponeRequest, Session
-from tests.conftest import client_for
 from tests.factories import AppointmentFactory, CoachFactory, CustomerFactory, SessionFactory
+from tests.helpers.api import client_for
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.postgres]
 

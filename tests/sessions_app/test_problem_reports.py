@@ -10,7 +10,8 @@ from django.utils import timezone
 from sessions_app.errors import InvalidState
 from sessions_app.models import ProblemReport, Session
 from sessions_app.services import problems
-from tests.sessions_app.conftest import error_code, session_in_state
+from tests.helpers.api import error_code
+from tests.helpers.sessions import session_in_state
 
 pytestmark = pytest.mark.django_db
 

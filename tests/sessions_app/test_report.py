@@ -7,7 +7,8 @@ from datetime import timedelta
 import pytest
 
 from sessions_app.models import Session, SessionReport
-from tests.sessions_app.conftest import END_REQUESTED_BY_COACH, error_code, session_in_state
+from tests.helpers.api import error_code
+from tests.helpers.sessions import END_REQUESTED_BY_COACH, session_in_state
 
 pytestmark = pytest.mark.django_db
 

@@ -9,7 +9,7 @@ from django.utils import timezone
 
 from sessions_app.models import Session
 from tests.factories import SessionFactory
-from tests.sessions_app.conftest import session_in_state
+from tests.helpers.sessions import session_in_state
 
 pytestmark = pytest.mark.django_db
 

@@ -3,7 +3,9 @@
 for a moderator).
 
 Idempotent: users and slots are matched by e-mail and start time, and the demo sessions are
-created only once (a second run prints the same logins and adds nothing).
+created only once (a second run prints the same logins and adds nothing). Everything is made
+through the services, with their ``now`` set where the demo needs the past, so the demo data
+obeys the rules the API enforces.
 """
 
 from __future__ import annotations
@@ -15,13 +17,13 @@ from django.core.management.base import BaseCommand
 from django.db import transaction
 from django.utils import timezone
 
+from accounts import services as accounts
 from accounts.models import CoachProfile, User
-from accounts.services import coach_verify
-from chat.models import Message
+from chat.services import message_send
 from config.api.errors import ApplicationError
 from ratings.services import rating_submit
 from sessions_app import services
-from sessions_app.models import Appointment, Session, SessionReport
+from sessions_app.models import Appointment, Session
 
 PASSWORD = "demo-pass-2468"
 
@@ -38,14 +40,16 @@ CUSTOMERS = [
 STAFF = ("admin@example.com", "Ada", "Admin")
 
 
-def _user(email: str, first: str, last: str, role: str, **extra) -> tuple[User, bool]:
+def _user(email: str, first: str, last: str, role: str) -> tuple[User, bool]:
     """The demo account, and whether this run created it."""
     user = User.objects.filter(email=email).first()
     if user is not None:
         return user, False
-    user = User.objects.create_user(
-        email=email, password=PASSWORD, first_name=first, last_name=last, role=role, **extra
-    )
+    if role == User.Role.STAFF:
+        # No API registers staff: the user manager is the way in (as `createsuperuser` does).
+        user = User.objects.create_superuser(email=email, password=PASSWORD, first_name=first, last_name=last)
+    else:
+        user = accounts.user_register(email=email, password=PASSWORD, first_name=first, last_name=last, role=role)
     return user, True
 
 
@@ -55,7 +59,7 @@ class Command(BaseCommand):
     @transaction.atomic
     def handle(self, *args, **options):
         now = timezone.now()
-        staff, _ = _user(*STAFF, role=User.Role.STAFF, is_staff=True, is_superuser=True)
+        staff, _ = _user(*STAFF, role=User.Role.STAFF)
 
         coaches = []
         for email, first, last, rate, currency, categories, languages, online, verified in COACHES:
@@ -63,19 +67,19 @@ class Command(BaseCommand):
             coaches.append(coach)
             if not created:
                 continue  # a second run leaves what staff or the coach changed since as it is
-            CoachProfile.objects.update_or_create(
-                user=coach,
-                defaults={
-                    "bio": f"{first} coaches {', '.join(categories)}.",
-                    "hourly_rate": Decimal(rate),
-                    "currency": currency,
-                    "categories": categories,
-                    "languages": languages,
-                    "availability": "ONLINE" if online else "OFFLINE",
-                },
+            accounts.coach_profile_update(
+                coach=coach,
+                bio=f"{first} coaches {', '.join(categories)}.",
+                hourly_rate=Decimal(rate),
+                currency=currency,
+                categories=categories,
+                languages=languages,
             )
             if verified:
-                coach_verify(coach=coach, verified_by=staff)
+                accounts.coach_verify(coach=coach, actor=staff, now=now)
+                coach.refresh_from_db()  # the cached profile predates the verification
+            availability = CoachProfile.Availability.ONLINE if online else CoachProfile.Availability.OFFLINE
+            accounts.coach_set_availability(coach=coach, availability=availability)
         customers = [_user(email, first, last, User.Role.CUSTOMER)[0] for email, first, last in CUSTOMERS]
         anna, ben, _cara = coaches
         dan, eve = customers
@@ -109,31 +113,28 @@ class Command(BaseCommand):
             self.stdout.write(f"  customer: {email}")
 
     def _past_session(self, *, coach: User, customer: User, start: datetime, minutes: int, topic: str) -> Session:
-        appointment = Appointment.objects.create(
-            coach=coach, start=start, end=start + timedelta(minutes=minutes), duration_minutes=minutes
-        )
+        booked_at = start - timedelta(days=2)
+        appointment = services.appointment_create(coach=coach, start=start, duration_minutes=minutes, now=booked_at)
         return services.session_book_scheduled(
-            customer=customer, appointment_id=appointment.pk, topic=topic, now=start - timedelta(days=2)
+            customer=customer, appointment_id=appointment.pk, topic=topic, now=booked_at
         )
 
     def _sessions(self, *, now: datetime, anna: User, ben: User, dan: User, eve: User) -> int:
         # Completed yesterday, with both parts of the report written.
         start = (now - timedelta(days=1)).replace(minute=0, second=0, microsecond=0)
         done = self._past_session(coach=anna, customer=eve, start=start, minutes=60, topic="Training plan")
-        services.session_start_call(session=done, user=eve, now=start + timedelta(minutes=1))
-        services.session_start_call(session=done, user=anna, now=start + timedelta(minutes=2))
-        done.refresh_from_db()
-        services.session_request_end(session=done, user=anna, now=start + timedelta(minutes=55))
-        done.refresh_from_db()
-        services.session_request_end(session=done, user=eve, now=start + timedelta(minutes=56))
-        done.refresh_from_db()
+        services.session_start_call(session=done, actor=eve, now=start + timedelta(minutes=1))
+        services.session_start_call(session=done, actor=anna, now=start + timedelta(minutes=2))
         # A few lines of chat during the call, dated as they would have been.
         for minute, sender, text in (
             (3, eve, "Hi Anna! I brought my running log."),
             (4, anna, "Great, let's start with the long runs."),
             (50, eve, "Thanks, that plan looks doable."),
         ):
-            Message.objects.create(session=done, sender=sender, text=text, created_at=start + timedelta(minutes=minute))
+            message_send(session=done, sender=sender, text=text, now=start + timedelta(minutes=minute))
+        services.session_request_end(session=done, actor=anna, now=start + timedelta(minutes=55))
+        services.session_request_end(session=done, actor=eve, now=start + timedelta(minutes=56))
+        done.refresh_from_db()
         # Both rate each other: Eve's feedback holds a phone number, so automatic moderation flags it
         # and the staff review console has something to decide; Anna's is approved on its own.
         rating_submit(
@@ -150,19 +151,18 @@ class Command(BaseCommand):
             scores={"punctuality": 5, "engagement": 5, "preparation": 4},
             feedback="Eve came well prepared with her training log.",
         )
-        SessionReport.objects.update_or_create(
+        services.session_report_update(
             session=done,
-            defaults={
-                "coach_summary": "Reviewed the last four weeks and set a new weekly plan.",
-                "coach_recommendations": ["Three runs a week", "Sleep before 23:00"],
-                "customer_notes": "Ask about knee pain next time.",
-            },
+            actor=anna,
+            summary="Reviewed the last four weeks and set a new weekly plan.",
+            recommendations=["Three runs a week", "Sleep before 23:00"],
         )
+        services.session_report_update(session=done, actor=eve, notes="Ask about knee pain next time.")
 
         # Cancelled two days ago.
         start = (now - timedelta(days=2)).replace(minute=0, second=0, microsecond=0)
         cancelled = self._past_session(coach=ben, customer=dan, start=start, minutes=60, topic="CV review")
-        services.session_cancel(session=cancelled, by=dan, reason="Travelling.", now=start - timedelta(days=1))
+        services.session_cancel(session=cancelled, actor=dan, reason="Travelling.", now=start - timedelta(days=1))
 
         # Pending: Dan's next session with Ben, Eve's with Anna, in the published slots.
         count = 2
