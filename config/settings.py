@@ -13,6 +13,7 @@ from datetime import timedelta
 from pathlib import Path
 
 import environ
+from celery.schedules import crontab
 from django.core.exceptions import ImproperlyConfigured
 
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -62,6 +63,7 @@ INSTALLED_APPS = [
     "chat",
     "recordings",
     "ratings",
+    "availability",
 ]
 
 MIDDLEWARE = [
@@ -152,6 +154,8 @@ CELERY_BEAT_SCHEDULE = {
     "sweep-processing-recordings": {"task": "recordings.tasks.sweep_processing_recordings", "schedule": 600.0},
     "moderate-ratings-backlog": {"task": "ratings.tasks.moderate_backlog", "schedule": 300.0},
     "dispatch-pending-events": {"task": "events.tasks.dispatch_pending_events", "schedule": 30.0},
+    # Daily top-up of the weekly schedules (PUT coach/schedule publishes at once).
+    "publish-schedules": {"task": "availability.tasks.publish_schedules", "schedule": crontab(hour=0, minute=15)},
 }
 
 # --- Storage --------------------------------------------------------------------------

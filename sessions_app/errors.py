@@ -40,6 +40,16 @@ class IdempotencyConflict(ConflictError):
     default_message = "This Idempotency-Key was used for a different request."
 
 
+class BookingLimitReached(ConflictError):
+    code = "booking_limit_reached"
+    default_message = "The coach takes no more sessions that day."
+
+
+class BookingTooFarAhead(ValidationFailed):
+    code = "booking_too_far_ahead"
+    default_message = "This slot is beyond the coach's booking horizon."
+
+
 class BookingTooLate(ValidationFailed):
     code = "booking_too_late"
     default_message = "This slot starts too soon to be booked."
@@ -64,6 +74,8 @@ __all__ = [
     "SessionEnded",
     "ReportNotAvailable",
     "IdempotencyConflict",
+    "BookingLimitReached",
+    "BookingTooFarAhead",
     "BookingTooLate",
     "FreeSessionsDisabled",
     "DurationExceedsAppointment",

@@ -19,12 +19,19 @@ class AppointmentQuerySet(models.QuerySet):
 class Appointment(models.Model):
     """A coach's published slot. Instant sessions create one of their own (``is_instant``)."""
 
+    class Source(models.TextChoices):
+        # Published by hand (``POST coach/appointments``), or by the weekly schedule's publisher,
+        # which only ever withdraws the free slots it made itself.
+        ONE_OFF = "one_off", "One-off"
+        SCHEDULE = "schedule", "Weekly schedule"
+
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     coach = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="appointments")
     start = models.DateTimeField()
     end = models.DateTimeField()
     duration_minutes = models.PositiveIntegerField()
     is_instant = models.BooleanField(default=False)
+    source = models.CharField(max_length=16, choices=Source.choices, default=Source.ONE_OFF)
     created_at = models.DateTimeField(auto_now_add=True)
 
     objects = AppointmentQuerySet.as_manager()
@@ -92,6 +99,12 @@ class Session(models.Model):
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
     cancel_reason = models.CharField(max_length=500, blank=True)
+    # The coach's buffers when this was booked: the session blocks its coach over
+    # [scheduled_start - before, scheduled_end + after) (migration 0005 on PostgreSQL).
+    buffer_before_minutes = models.PositiveSmallIntegerField(default=0, editable=False)
+    buffer_after_minutes = models.PositiveSmallIntegerField(default=0, editable=False)
+    # The iCalendar SEQUENCE: bumped by every change a calendar shows (services: calendar_changed()).
+    sequence = models.PositiveIntegerField(default=0, editable=False)
     created_at = models.DateTimeField(default=timezone.now, editable=False)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -112,8 +125,9 @@ class Session(models.Model):
             models.CheckConstraint(condition=Q(price__gte=0), name="session_price_not_negative"),
             models.CheckConstraint(condition=~Q(coach=models.F("customer")), name="session_coach_is_not_customer"),
         ]
-        # On PostgreSQL, migrations 0002/0004 add exclusion constraints: a coach's and a customer's
-        # sessions that are neither cancelled nor completed never overlap in time.
+        # On PostgreSQL, migrations 0002/0004/0005 add exclusion constraints: a coach's sessions that
+        # are neither cancelled nor completed never overlap in their buffered time, a customer's never
+        # in their scheduled time.
 
     def __str__(self) -> str:
         return self.display_number
@@ -150,6 +164,14 @@ class Session(models.Model):
         if self.type == self.Type.INSTANT:
             return min(self.created_at + timedelta(minutes=settings.INSTANT_JOIN_WINDOW_MINUTES), self.scheduled_end)
         return self.scheduled_end
+
+    @property
+    def blocked_start(self):
+        return self.scheduled_start - timedelta(minutes=self.buffer_before_minutes)
+
+    @property
+    def blocked_end(self):
+        return self.scheduled_end + timedelta(minutes=self.buffer_after_minutes)
 
     @property
     def hard_end(self):

@@ -21,6 +21,7 @@ from sessions_app.services._common import (
     NO_SHOW,
     Action,
     Status,
+    calendar_changed,
     lock_session,
     log_action,
     resolve_now,
@@ -45,6 +46,7 @@ def session_cancel(
             cancelled_at=now,
             cancelled_by=by,
             cancel_reason=reason[:500],
+            **calendar_changed(),
         )
         log_action(session=session, action=Action.CANCELLED, actor=by, text=reason, at=now)
         send_after_commit(signals.session_cancelled, signals.session_updated, session_id=session.pk, actor=by)
