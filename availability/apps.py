@@ -5,3 +5,11 @@ class AvailabilityConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
     name = "availability"
     verbose_name = "Availability and calendars"
+
+    def ready(self) -> None:
+        from availability import receivers
+        from sessions_app.signals import session_cancelled
+
+        session_cancelled.connect(
+            receivers.republish_when_a_session_is_cancelled, dispatch_uid="availability.republish_on_cancel"
+        )

@@ -14,6 +14,7 @@ from sessions_app.services.policy import MAX_BUFFER_MINUTES
 _HHMM = re.compile(r"^([01]\d|2[0-3]):([0-5]\d)$")
 
 
+@extend_schema_field({"type": "string", "pattern": r"^([01]\d|2[0-3]):[0-5]\d$|^24:00$", "example": "09:00"})
 class WallClockField(serializers.Field):
     """``"HH:MM"`` as minutes of the day; ``"24:00"`` only where ``allow_midnight_end``."""
 

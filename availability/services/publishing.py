@@ -18,11 +18,12 @@ chunk costs the same few queries however many coaches it holds; memory stays fla
 from __future__ import annotations
 
 import bisect
+import logging
 from collections import defaultdict
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from itertools import islice
-from zoneinfo import ZoneInfo
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from django.db import transaction
 from django.db.models import Exists, OuterRef
@@ -34,6 +35,7 @@ from sessions_app.models import Appointment, Session
 from sessions_app.services._common import resolve_now
 from sessions_app.services.policy import buffered_neighbours
 
+logger = logging.getLogger(__name__)
 Source = Appointment.Source
 CHUNK_SIZE = 100
 
@@ -133,6 +135,8 @@ def _publish_chunk(*, coach_ids: list, now: datetime, result: PublishResult) -> 
             slots=slots[coach_id],
             now=now,
         )
+        if wanted is None:
+            continue
         for slot_id, _, start, end, source, is_booked in slots[coach_id]:
             if source == Source.SCHEDULE and not is_booked and start > now and (start, end) not in wanted:
                 to_withdraw.append(slot_id)
@@ -161,11 +165,20 @@ def _publish_chunk(*, coach_ids: list, now: datetime, result: PublishResult) -> 
         result.created += len(to_create)
 
 
-def _wanted_slots(*, profile: dict, rules: list[Rule], time_off, sessions, slots, now: datetime) -> set:
-    """The (start, end) pairs the rules want now, minus those whose time is taken."""
+def _wanted_slots(*, profile: dict, rules: list[Rule], time_off, sessions, slots, now: datetime) -> set | None:
+    """The (start, end) pairs the rules want now, minus those whose time is taken; ``None``: leave
+    this coach's slots alone."""
     if not rules:
         return set()
-    zone = ZoneInfo(profile["user__timezone"])
+    try:
+        zone = ZoneInfo(profile["user__timezone"])
+    except (ZoneInfoNotFoundError, ValueError):
+        # The services only store IANA names; a zone this machine lost (or an admin's typo) must not
+        # stop the other coaches' publishing. The coach's slots are left as they are.
+        logger.warning(
+            "Coach %s has an unknown time zone %r; schedule not published", profile["pk"], profile["user__timezone"]
+        )
+        return None
     horizon_end = now + timedelta(days=profile["booking_horizon_days"])
     before = timedelta(minutes=profile["buffer_before_minutes"])
     after = timedelta(minutes=profile["buffer_after_minutes"])

@@ -234,3 +234,30 @@ def test_publishing_keeps_out_of_a_sessions_buffered_time(coach, customer):
 
     starts = sorted(schedule_slots(coach).values_list("start", flat=True))
     assert starts == [datetime(2026, 6, 3, 12, 0, tzinfo=UTC)]  # 14:00 Berlin only
+
+
+def test_a_booking_buffer_keeps_the_next_slot_out_until_the_session_is_cancelled(
+    api, coach, customer, django_capture_on_commit_callbacks
+):
+    client = api(coach)
+    put_schedule(client, buffer_after_minutes=30)
+    first = schedule_slots(coach).order_by("start").first()
+    following = schedule_slots(coach).get(start=first.end)
+    session = session_services.session_book_scheduled(customer=customer, appointment_id=first.id)
+
+    # The next run withdraws the slot inside the new session's break (the free list hid it already).
+    assert schedule_publish(coach_ids=[coach.pk]).withdrawn == 1
+    assert not Appointment.objects.filter(pk=following.pk).exists()
+
+    with django_capture_on_commit_callbacks(execute=True):
+        session_services.session_cancel(session=session, by=customer)
+
+    # The cancellation republished the coach at once: the slot is back (a new row, same time).
+    assert schedule_slots(coach).filter(start=following.start, end=following.end).exists()
+
+
+def test_slots_show_where_they_came_from(api, coach, customer):
+    client = api(coach)
+    put_schedule(client)
+    listed = api(customer).get(f"/api/v1/coaches/{coach.pk}/appointments").json()["results"]
+    assert listed and {a["source"] for a in listed} == {"schedule"}
