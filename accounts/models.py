@@ -105,12 +105,23 @@ class CoachProfile(models.Model):
     rating_average = models.DecimalField(max_digits=3, decimal_places=2, null=True, blank=True, editable=False)
     rating_count = models.PositiveIntegerField(default=0, editable=False)
     rating_criteria = models.JSONField(default=dict, blank=True, editable=False)
+    # Booking policy, set with the weekly schedule (PUT coach/schedule) and read by booking under
+    # this row's lock: kept here, not in the availability app, so booking needs no import of it.
+    buffer_before_minutes = models.PositiveSmallIntegerField(default=0)
+    buffer_after_minutes = models.PositiveSmallIntegerField(default=0)
+    max_sessions_per_day = models.PositiveSmallIntegerField(null=True, blank=True)
+    booking_horizon_days = models.PositiveSmallIntegerField(default=28)
     updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:
         indexes = [models.Index(fields=["is_verified", "availability"])]
         constraints = [
             models.CheckConstraint(condition=models.Q(hourly_rate__gte=0), name="coach_hourly_rate_not_negative"),
+            # Booking looks for buffered neighbours within this bound (sessions_app.services.policy).
+            models.CheckConstraint(
+                condition=models.Q(buffer_before_minutes__lte=240, buffer_after_minutes__lte=240),
+                name="coach_buffers_at_most_240_minutes",
+            ),
         ]
 
     def __str__(self) -> str:

@@ -13,6 +13,7 @@ from datetime import timedelta
 from pathlib import Path
 
 import environ
+from celery.schedules import crontab
 from django.core.exceptions import ImproperlyConfigured
 
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -62,6 +63,7 @@ INSTALLED_APPS = [
     "chat",
     "recordings",
     "ratings",
+    "availability",
     "privacy",
     # Demo data for `make run` (`manage.py seed_demo`): it uses every app, so none imports it.
     "demo",
@@ -160,6 +162,8 @@ CELERY_BEAT_SCHEDULE = {
     "confirm-sessions": {"task": "sessions_app.tasks.confirm_sessions", "schedule": 600.0},
     "sweep-data-exports": {"task": "privacy.tasks.sweep_exports", "schedule": 600.0},
     "retry-pending-deletions": {"task": "privacy.tasks.retry_pending_deletions", "schedule": 600.0},
+    # Daily top-up of the weekly schedules (PUT coach/schedule publishes at once).
+    "publish-schedules": {"task": "availability.tasks.publish_schedules", "schedule": crontab(hour=0, minute=15)},
 }
 
 # --- Storage --------------------------------------------------------------------------

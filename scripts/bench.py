@@ -77,8 +77,12 @@ def main() -> None:
         timed("GET /sessions?page_size=100", lambda: client.get("/api/v1/sessions?page_size=100"))
         timed("GET /coaches?page_size=50", lambda: client.get("/api/v1/coaches?page_size=50"))
 
+        # Far past the other sessions (which lie within ~85 days): the coach's horizon reaches them.
+        from accounts.models import CoachProfile
+
+        CoachProfile.objects.filter(pk=coaches[0].pk).update(booking_horizon_days=365)
         slots = iter(
-            [AppointmentFactory(coach=coaches[0], start=now + timedelta(days=400, hours=i)) for i in range(ROUNDS)]
+            [AppointmentFactory(coach=coaches[0], start=now + timedelta(days=300, hours=i)) for i in range(ROUNDS)]
         )
         booker = client_for(CustomerFactory())
         timed(

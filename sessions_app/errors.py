@@ -30,6 +30,16 @@ class ReportNotAvailable(ConflictError):
     default_message = "The report is available once the session is completed."
 
 
+class BookingLimitReached(ConflictError):
+    code = "booking_limit_reached"
+    default_message = "The coach takes no more sessions that day."
+
+
+class BookingTooFarAhead(ValidationFailed):
+    code = "booking_too_far_ahead"
+    default_message = "This slot is beyond the coach's booking horizon."
+
+
 class BookingTooLate(ValidationFailed):
     code = "booking_too_late"
     default_message = "This slot starts too soon to be booked."
@@ -52,6 +62,8 @@ __all__ = [
     "OutsideJoinWindow",
     "SessionEnded",
     "ReportNotAvailable",
+    "BookingLimitReached",
+    "BookingTooFarAhead",
     "BookingTooLate",
     "FreeSessionsDisabled",
     "DurationExceedsAppointment",

@@ -23,12 +23,19 @@ class AppointmentQuerySet(models.QuerySet):
 class Appointment(models.Model):
     """A coach's published slot. Instant sessions create one of their own (``is_instant``)."""
 
+    class Source(models.TextChoices):
+        # Published by hand (``POST coach/appointments``), or by the weekly schedule's publisher,
+        # which only ever withdraws the free slots it made itself.
+        ONE_OFF = "one_off", "One-off"
+        SCHEDULE = "schedule", "Weekly schedule"
+
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     coach = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="appointments")
     start = models.DateTimeField()
     end = models.DateTimeField()
     duration_minutes = models.PositiveIntegerField()
     is_instant = models.BooleanField(default=False)
+    source = models.CharField(max_length=16, choices=Source.choices, default=Source.ONE_OFF)
     created_at = models.DateTimeField(auto_now_add=True)
 
     objects = AppointmentQuerySet.as_manager()
@@ -115,6 +122,12 @@ class Session(models.Model):
     outcome = models.CharField(max_length=20, choices=Outcome.choices, blank=True)
     # Set when the problem-report window passed with no open report (or the last one was resolved).
     confirmed_at = models.DateTimeField(null=True, blank=True)
+    # The coach's buffers when this was booked: the session blocks its coach over
+    # [scheduled_start - before, scheduled_end + after) (migration 0009 on PostgreSQL).
+    buffer_before_minutes = models.PositiveSmallIntegerField(default=0, editable=False)
+    buffer_after_minutes = models.PositiveSmallIntegerField(default=0, editable=False)
+    # The iCalendar SEQUENCE: bumped by every change a calendar shows (services: calendar_changed()).
+    sequence = models.PositiveIntegerField(default=0, editable=False)
     created_at = models.DateTimeField(default=timezone.now, editable=False)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -135,8 +148,9 @@ class Session(models.Model):
             models.CheckConstraint(condition=Q(price__gte=0), name="session_price_not_negative"),
             models.CheckConstraint(condition=~Q(coach=models.F("customer")), name="session_coach_is_not_customer"),
         ]
-        # On PostgreSQL, migrations 0002/0004 add exclusion constraints: a coach's and a customer's
-        # sessions that are neither cancelled nor completed never overlap in time.
+        # On PostgreSQL, migrations 0002/0004/0005 add exclusion constraints: a coach's sessions that
+        # are neither cancelled nor completed never overlap in their buffered time, a customer's never
+        # in their scheduled time.
 
     def __str__(self) -> str:
         return self.display_number
@@ -198,6 +212,14 @@ class Session(models.Model):
             | Q(type=cls.Type.INSTANT, created_at__lte=now - instant)
             | Q(type=cls.Type.INSTANT, scheduled_end__lte=now)
         )
+
+    @property
+    def blocked_start(self):
+        return self.scheduled_start - timedelta(minutes=self.buffer_before_minutes)
+
+    @property
+    def blocked_end(self):
+        return self.scheduled_end + timedelta(minutes=self.buffer_after_minutes)
 
     @property
     def hard_end(self):

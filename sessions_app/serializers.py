@@ -18,7 +18,8 @@ class AppointmentSerializer(serializers.ModelSerializer):
 
     class Meta:
         model = Appointment
-        fields = ["id", "coach_id", "start", "end", "duration_minutes", "is_booked"]
+        # source: "one_off" (POST coach/appointments) or "schedule" (published from the weekly rules).
+        fields = ["id", "coach_id", "start", "end", "duration_minutes", "is_booked", "source"]
         read_only_fields = fields
 
 

@@ -13,7 +13,7 @@ from datetime import UTC, datetime
 from decimal import ROUND_HALF_UP, Decimal
 
 from django.db import IntegrityError, transaction
-from django.db.models import Q
+from django.db.models import F, Q
 from django.utils import timezone
 
 from accounts.models import CoachProfile, User
@@ -66,6 +66,12 @@ def transition(*, session: Session, allowed: tuple[str, ...], to: str, condition
         raise InvalidState(f"The session is {current}; this needs {' or '.join(allowed)}.")
     session.refresh_from_db()
     return session
+
+
+def calendar_changed() -> dict:
+    """Fields for a ``transition``/``update`` that changes what a calendar shows of the session (its
+    times, its status as CANCELLED): the iCalendar SEQUENCE grows, so calendar apps take the change."""
+    return {"sequence": F("sequence") + 1}
 
 
 def lock_session(session: Session) -> Session:

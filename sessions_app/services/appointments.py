@@ -14,6 +14,7 @@ from sessions_app.errors import (
 )
 from sessions_app.models import Appointment
 from sessions_app.services._common import Status, blocking_sessions, overlapping, resolve_now
+from sessions_app.services.policy import Buffers, blocks, buffered_neighbours
 
 
 def appointment_create(
@@ -35,7 +36,7 @@ def appointment_create(
         with transaction.atomic():
             # The coach's profile row is the per-coach lock: slot and booking checks for one
             # coach run one at a time; the exclusion constraints stay the last guard.
-            CoachProfile.objects.select_for_update().get(pk=coach.pk)
+            profile = CoachProfile.objects.select_for_update().get(pk=coach.pk)
             slots = Appointment.objects.filter(coach=coach, is_instant=False)
             if overlapping(slots, start, end, "start", "end").exists():
                 raise SlotUnavailable("This slot overlaps another of your slots.")
@@ -44,6 +45,13 @@ def appointment_create(
                 blocking_sessions().filter(coach=coach), start, end, "scheduled_start", "scheduled_end"
             ).exists():
                 raise SlotUnavailable("This slot overlaps one of your sessions.")
+            # Nothing is published into a session's buffered time (the slot's own buffers included).
+            buffers = Buffers(profile.buffer_before_minutes, profile.buffer_after_minutes)
+            if any(
+                blocks(s, start=start, end=end, buffers=buffers)
+                for s in buffered_neighbours(coach_ids=[coach.pk], start=start, end=end)
+            ):
+                raise SlotUnavailable("This slot is inside the break around one of your sessions.")
             return Appointment.objects.create(coach=coach, start=start, end=end, duration_minutes=duration_minutes)
     except IntegrityError as exc:
         raise SlotUnavailable("This slot overlaps another of your slots.") from exc

@@ -25,6 +25,7 @@ from sessions_app.services._common import (
     Action,
     Status,
     blocking_sessions,
+    calendar_changed,
     is_exclusion_violation,
     iso,
     lock_coach_and_slot,
@@ -35,12 +36,22 @@ from sessions_app.services._common import (
     session_price,
     transition,
 )
+from sessions_app.services.policy import Buffers, booking_policy_check
 
 
 def _check_time_free(
-    *, appointment: Appointment, coach_id, customer_id, start: datetime, end: datetime, moving: Session | None = None
-) -> None:
-    """The slot is free, and neither the coach nor the customer holds that time (``moving`` aside).
+    *,
+    appointment: Appointment,
+    coach_id,
+    customer_id,
+    start: datetime,
+    end: datetime,
+    now: datetime,
+    moving: Session | None = None,
+    unavailable: type[Exception] = SlotUnavailable,
+) -> Buffers:
+    """The slot is free, neither the coach nor the customer holds that time (``moving`` aside), and the
+    coach's policy (buffers, daily cap, horizon) allows it; returns the buffers to fix on the session.
     Run under the coach's lock; the database constraints re-check it on PostgreSQL."""
     if Session.objects.exclude(status=Status.CANCELLED).filter(appointment=appointment).exists():
         raise SlotUnavailable("This slot is already booked.")
@@ -56,6 +67,9 @@ def _check_time_free(
         raise SlotUnavailable("The coach is booked at this time.")
     if overlapping(live.filter(customer_id=customer_id), start, end, "scheduled_start", "scheduled_end").exists():
         raise SlotUnavailable("The customer already has a session at this time.")
+    return booking_policy_check(
+        coach_id=coach_id, start=start, end=end, now=now, moving=moving, unavailable=unavailable
+    )
 
 
 def _new_session(
@@ -75,7 +89,17 @@ def _new_session(
         raise FreeSessionsDisabled("This session would be free, and free sessions are disabled.")
     end = start + timedelta(minutes=duration_minutes)
 
-    _check_time_free(appointment=appointment, coach_id=coach.pk, customer_id=customer.pk, start=start, end=end)
+    # An instant booking that a buffer refuses is "coach unavailable", as its other refusals.
+    unavailable = CoachUnavailable if type == Session.Type.INSTANT else SlotUnavailable
+    buffers = _check_time_free(
+        appointment=appointment,
+        coach_id=coach.pk,
+        customer_id=customer.pk,
+        start=start,
+        end=end,
+        now=now,
+        unavailable=unavailable,
+    )
 
     coach_uid = video.new_uid()
     session = Session.objects.create(
@@ -94,6 +118,8 @@ def _new_session(
         coach_uid=coach_uid,
         customer_uid=video.new_uid(exclude=(coach_uid,)),
         free_cancel_until=free_cancel_until(type=type, start=start),
+        buffer_before_minutes=buffers.before,
+        buffer_after_minutes=buffers.after,
         created_at=now,
     )
     log_action(session=session, action=Action.BOOKED, actor=customer, at=now)
@@ -257,6 +283,7 @@ def move_locked(*, session: Session, appointment: Appointment, actor: User | Non
         customer_id=session.customer_id,
         start=start,
         end=end,
+        now=now,
         moving=session,
     )
     old_start = session.scheduled_start
@@ -271,6 +298,7 @@ def move_locked(*, session: Session, appointment: Appointment, actor: User | Non
         scheduled_start=start,
         scheduled_end=end,
         **window,
+        **calendar_changed(),
     )
     log_action(
         session=session, action=Action.RESCHEDULED, actor=actor, at=now, text=f"{iso(old_start)} -> {iso(start)}"

@@ -21,6 +21,7 @@ from sessions_app.services._common import (
     NO_SHOW,
     Action,
     Status,
+    calendar_changed,
     lock_session,
     log_action,
     resolve_now,
@@ -59,6 +60,7 @@ def session_cancel(
             cancelled_by=actor,
             cancel_reason=reason[:500],
             late_cancellation=late,
+            **calendar_changed(),
         )
         # A proposal for a session that is gone holds its slot no longer.
         PostponeRequest.objects.filter(session=session, status=PostponeRequest.Status.PENDING).update(

@@ -79,6 +79,7 @@ def postpone_request_create(
                 customer_id=session.customer_id,
                 start=appointment.start,
                 end=end,
+                now=now,
                 moving=session,
             )
             request = PostponeRequest.objects.create(
