@@ -13,6 +13,7 @@ api_v1 = [
     path("", include("chat.urls")),
     path("", include("recordings.urls")),
     path("", include("ratings.urls")),
+    path("", include("notifications.urls")),
     # Last: any other /api/v1/ path answers a JSON 404 in the API's error shape, DEBUG or not.
     re_path(r"^.*$", api_not_found),
 ]
