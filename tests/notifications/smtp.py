@@ -1,0 +1,59 @@
+"""A real SMTP server (aiosmtpd) in a thread, keeping every message it is given."""
+
+from __future__ import annotations
+
+import email
+import email.policy
+import threading
+
+from aiosmtpd.controller import Controller
+
+from tests.conftest import _free_port
+
+
+class _Handler:
+    def __init__(self, sink: SmtpSink) -> None:
+        self.sink = sink
+
+    async def handle_RCPT(self, server, session, envelope, address, rcpt_options):  # noqa: N802
+        code = self.sink.refuse.get(address)
+        if code:
+            return code
+        envelope.rcpt_tos.append(address)
+        return "250 OK"
+
+    async def handle_DATA(self, server, session, envelope):  # noqa: N802
+        message = email.message_from_bytes(envelope.content, policy=email.policy.default)
+        with self.sink.lock:
+            self.sink.messages.append((list(envelope.rcpt_tos), message))
+        return "250 Message accepted for delivery"
+
+
+class SmtpSink:
+    def __init__(self) -> None:
+        self.messages: list = []
+        self.lock = threading.Lock()
+        # address -> SMTP answer, e.g. "451 4.3.0 try later" or "550 5.1.1 no such user"
+        self.refuse: dict[str, str] = {}
+        self.controller = Controller(_Handler(self), hostname="127.0.0.1", port=_free_port())
+
+    def start(self) -> None:
+        self.controller.start()
+
+    def stop(self) -> None:
+        self.controller.stop()
+
+    @property
+    def port(self) -> int:
+        return self.controller.port
+
+    def to(self, address: str) -> list:
+        with self.lock:
+            return [message for rcpts, message in self.messages if address in rcpts]
+
+    @staticmethod
+    def parts(message) -> tuple[str, str]:
+        """(text, html) of a multipart/alternative message."""
+        text = message.get_body(preferencelist=("plain",)).get_content()
+        html = message.get_body(preferencelist=("html",)).get_content()
+        return text, html
