@@ -92,7 +92,10 @@ def _still_worth_sending(row: Notification, session: Session | None, now: dateti
     if session is None or session.status != Session.Status.PENDING:
         return False
     if row.kind == Kind.SESSION_REMINDER:
-        return now < session.scheduled_start
+        # Released late (workers were down): a "starts in 24 hours" one hour before the start is
+        # wrong and the 1-hour reminder is due too. Past half its lead time a reminder is dropped.
+        left = session.scheduled_start - now
+        return left > timedelta(0) and left * 2 >= timedelta(minutes=row.offset_minutes or 0)
     return now < session.join_closes_at
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import email
 import email.policy
+import logging
 import threading
 
 from aiosmtpd.controller import Controller
@@ -38,6 +39,7 @@ class SmtpSink:
         self.controller = Controller(_Handler(self), hostname="127.0.0.1", port=_free_port())
 
     def start(self) -> None:
+        logging.getLogger("mail.log").setLevel(logging.WARNING)
         self.controller.start()
 
     def stop(self) -> None:
