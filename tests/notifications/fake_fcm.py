@@ -1,7 +1,7 @@
 """A local server speaking FCM HTTP v1 ``messages:send`` and Google's OAuth 2.0 token exchange.
 
 The token endpoint checks the service account's JWT assertion (RS256 signature with the file's
-key, issuer, audience = token_uri, the firebase.messaging scope) before it hands out an access
+key, issuer, audience, the firebase.messaging scope) before it hands out an access
 token; ``messages:send`` accepts only that token and answers as FCM does, including
 ``UNREGISTERED`` (404) and ``UNAVAILABLE`` (503) for the tokens listed in ``unregistered`` /
 ``unavailable``.
@@ -25,6 +25,7 @@ from cryptography.hazmat.primitives.asymmetric import padding, rsa
 PROJECT = "test-project"
 CLIENT_EMAIL = f"push@{PROJECT}.iam.gserviceaccount.com"
 SCOPE = "https://www.googleapis.com/auth/firebase.messaging"
+GOOGLE_TOKEN_AUDIENCE = "https://oauth2.googleapis.com/token"
 _SEND = re.compile(r"^/v1/projects/([^/]+)/messages:send$")
 
 
@@ -77,7 +78,8 @@ class FakeFcm:
         return (
             header.get("alg") == "RS256"
             and claims.get("iss") == CLIENT_EMAIL
-            and claims.get("aud") == self.token_uri
+            # google-auth names Google's token endpoint as the audience, wherever token_uri sends it.
+            and claims.get("aud") in (self.token_uri, GOOGLE_TOKEN_AUDIENCE)
             and SCOPE in (claims.get("scope") or "").split()
             and claims.get("iat", 0) - 300 <= now <= claims.get("exp", 0)
         )
