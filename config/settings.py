@@ -295,12 +295,19 @@ REMINDER_OFFSETS_MINUTES = sorted(
 )
 NOTIFICATIONS_ENABLED = env_bool("NOTIFICATIONS_ENABLED", default=True)
 NOTIFICATION_MAX_ATTEMPTS = env.int("NOTIFICATION_MAX_ATTEMPTS", default=5)
+# Threads a worker sends one batch with (each its own SMTP connection): sending waits on the network.
+NOTIFICATION_SEND_THREADS = env.int("NOTIFICATION_SEND_THREADS", default=8)
 # FCM HTTP v1: a service-account JSON file; the project id defaults to the file's project_id.
 FCM_CREDENTIALS_FILE = env.str("FCM_CREDENTIALS_FILE", default="")
 FCM_PROJECT_ID = env.str("FCM_PROJECT_ID", default="")
 FCM_API_BASE_URL = env.str("FCM_API_BASE_URL", default="https://fcm.googleapis.com").rstrip("/")
 FCM_TIMEOUT_SECONDS = env.float("FCM_TIMEOUT_SECONDS", default=10.0)
-for _name in ("PASSWORD_RESET_TTL_MINUTES", "EMAIL_VERIFICATION_TTL_HOURS", "NOTIFICATION_MAX_ATTEMPTS"):
+for _name in (
+    "PASSWORD_RESET_TTL_MINUTES",
+    "EMAIL_VERIFICATION_TTL_HOURS",
+    "NOTIFICATION_MAX_ATTEMPTS",
+    "NOTIFICATION_SEND_THREADS",
+):
     if globals()[_name] <= 0:
         raise ImproperlyConfigured(f"{_name} must be a positive whole number.")
 if any(v <= 0 for v in REMINDER_OFFSETS_MINUTES):

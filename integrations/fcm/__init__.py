@@ -17,6 +17,7 @@ import requests
 from django.conf import settings
 from google.auth import exceptions as google_exceptions
 from google.auth.transport.requests import AuthorizedSession
+from google.auth.transport.requests import Request as GoogleRequest
 from google.oauth2 import service_account
 
 logger = logging.getLogger(__name__)
@@ -68,12 +69,24 @@ class FcmClient:
             raise ValueError("FCM needs FCM_PROJECT_ID or a project_id in the credentials file")
         self.url = f"{base_url}/v1/projects/{self.project_id}/messages:send"
         self.timeout = timeout
-        self._session = AuthorizedSession(credentials)
+        self._credentials = credentials
+        # requests' Session is not promised to be thread-safe: one per sending thread, one shared
+        # credentials object (its access token), refreshed by whichever thread finds it expired.
+        self._local = threading.local()
+        self._refresh_lock = threading.Lock()
+        self._token_session = requests.Session()
 
     def send(self, message: PushMessage) -> str:
         """Send one message; returns FCM's message name. Raises :class:`FcmError`."""
+        session = getattr(self._local, "session", None)
+        if session is None:
+            session = self._local.session = AuthorizedSession(self._credentials)
         try:
-            response = self._session.post(self.url, json=message.as_v1(), timeout=self.timeout)
+            with self._refresh_lock:  # one token exchange, however many threads start at once
+                if not self._credentials.valid:
+                    # A plain session: through the authorized one the exchange would start another.
+                    self._credentials.refresh(GoogleRequest(self._token_session))
+            response = session.post(self.url, json=message.as_v1(), timeout=self.timeout)
         except google_exceptions.TransportError as exc:
             raise FcmError(f"token exchange unreachable: {exc}", transient=True) from exc
         except google_exceptions.RefreshError as exc:

@@ -8,8 +8,11 @@ send one twice. Transient failures (an SMTP 4xx, a dropped connection, FCM 429/5
 
 from __future__ import annotations
 
+import contextlib
 import logging
+import threading
 import uuid
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -104,59 +107,96 @@ def deliveries_reset_stale(*, now: datetime | None = None) -> int:
 
 
 def _send_batch(claimed: list[Delivery], now: datetime) -> SendResult:
+    """Send ``claimed``: the network calls in a small thread pool (each thread its own SMTP
+    connection), every database read before and every write after, in this thread."""
     result = SendResult()
-    sent: list[int] = []
-    emails = [d for d in claimed if d.channel == Delivery.Channel.EMAIL]
     pushes = [d for d in claimed if d.channel == Delivery.Channel.PUSH]
-    if emails:
-        connection = email_client.open_connection()
-        try:
-            for delivery in emails:
-                _attempt(delivery, _send_email, connection, sent=sent, result=result, now=now)
-        finally:
-            connection.close()
-    if pushes:
-        client = fcm.get_client()
-        devices: dict = {}
+    client = fcm.get_client() if pushes else None
+    devices: dict = {}
+    if pushes and client is not None:
         for device in Device.objects.filter(user_id__in={d.notification.recipient_id for d in pushes}):
             devices.setdefault(device.user_id, []).append(device)
-        for delivery in pushes:
-            if client is None or not devices.get(delivery.notification.recipient_id):
-                _finish(delivery, Delivery.Status.SKIPPED, "push is off" if client is None else "no devices")
-                result.skipped += 1
-                continue
-            _attempt(
-                delivery,
-                _send_push,
-                client,
-                devices[delivery.notification.recipient_id],
-                sent=sent,
-                result=result,
-                now=now,
+    jobs = []
+    for delivery in claimed:
+        if delivery.channel == Delivery.Channel.EMAIL:
+            jobs.append((delivery, _send_email, ()))
+        elif client is None or not devices.get(delivery.notification.recipient_id):
+            _finish(delivery, Delivery.Status.SKIPPED, "push is off" if client is None else "no devices")
+            result.skipped += 1
+        else:
+            jobs.append((delivery, _send_push, (client, devices[delivery.notification.recipient_id])))
+
+    connections = _Connections()
+    try:
+        if len(jobs) > 1 and settings.NOTIFICATION_SEND_THREADS > 1:
+            with ThreadPoolExecutor(max_workers=settings.NOTIFICATION_SEND_THREADS) as pool:
+                outcomes = list(pool.map(lambda job: _run(job, connections), jobs))
+        else:
+            outcomes = [_run(job, connections) for job in jobs]
+    finally:
+        connections.close()
+
+    sent: list[int] = []
+    forgotten: list[str] = []
+    for delivery, failure, unregistered in outcomes:
+        forgotten += unregistered
+        if failure is None:
+            sent.append(delivery.pk)
+            result.sent += 1
+        elif failure.transient and delivery.attempts < settings.NOTIFICATION_MAX_ATTEMPTS:
+            Delivery.objects.filter(pk=delivery.pk).update(
+                status=Delivery.Status.PENDING,
+                last_error=str(failure)[:2000],
+                next_attempt_at=now + backoff_for(delivery.attempts),
             )
+            result.retrying += 1
+        else:
+            _finish(delivery, Delivery.Status.FAILED, str(failure))
+            result.failed += 1
+            logger.warning("Notification %s %s failed: %s", delivery.notification_id, delivery.channel, failure)
+    for token in forgotten:
+        device_forget_token(token=token)
     if sent:
         Delivery.objects.filter(pk__in=sent).update(status=Delivery.Status.SENT, sent_at=now, last_error="")
     return result
 
 
-def _attempt(delivery: Delivery, send, *args, sent: list, result: SendResult, now: datetime) -> None:
+class _Connections:
+    """One e-mail connection per sending thread, opened on first use, all closed at the end."""
+
+    def __init__(self) -> None:
+        self._local = threading.local()
+        self._all: list = []
+        self._lock = threading.Lock()
+
+    def get(self):
+        connection = getattr(self._local, "connection", None)
+        if connection is None:
+            connection = self._local.connection = email_client.open_connection()
+            with self._lock:
+                self._all.append(connection)
+        return connection
+
+    def close(self) -> None:
+        for connection in self._all:
+            with contextlib.suppress(Exception):
+                connection.close()
+
+
+def _run(job, connections: _Connections) -> tuple[Delivery, _Failure | None, list[str]]:
+    delivery, send, args = job
+    unregistered: list[str] = []
     try:
-        send(delivery, *args)
-    except _Failure as exc:
-        if exc.transient and delivery.attempts < settings.NOTIFICATION_MAX_ATTEMPTS:
-            Delivery.objects.filter(pk=delivery.pk).update(
-                status=Delivery.Status.PENDING,
-                last_error=str(exc)[:2000],
-                next_attempt_at=now + backoff_for(delivery.attempts),
-            )
-            result.retrying += 1
+        if send is _send_email:
+            send(delivery, connections.get())
         else:
-            _finish(delivery, Delivery.Status.FAILED, str(exc))
-            result.failed += 1
-            logger.warning("Notification %s %s failed: %s", delivery.notification_id, delivery.channel, exc)
-        return
-    sent.append(delivery.pk)
-    result.sent += 1
+            send(delivery, *args, unregistered=unregistered)
+    except _Failure as exc:
+        return delivery, exc, unregistered
+    except Exception as exc:  # a bug must fail this delivery, not the batch that others share
+        logger.exception("Sending notification %s failed", delivery.notification_id)
+        return delivery, _Failure(f"{type(exc).__name__}: {exc}", transient=False), unregistered
+    return delivery, None, unregistered
 
 
 def _finish(delivery: Delivery, status: str, error: str) -> None:
@@ -192,7 +232,8 @@ def push_data(notification) -> dict[str, str]:
     return data
 
 
-def _send_push(delivery: Delivery, client, devices: list[Device]) -> None:
+def _send_push(delivery: Delivery, client, devices: list[Device], *, unregistered: list[str]) -> None:
+    """Send to each device; tokens FCM calls UNREGISTERED go to ``unregistered`` (deleted by the caller)."""
     notification = delivery.notification
     errors: list[fcm.FcmError] = []
     delivered = 0
@@ -209,7 +250,7 @@ def _send_push(delivery: Delivery, client, devices: list[Device]) -> None:
             delivered += 1
         except fcm.FcmError as exc:
             if exc.unregistered:
-                device_forget_token(token=device.token)
+                unregistered.append(device.token)
             else:
                 errors.append(exc)
     if delivered or not errors:

@@ -89,6 +89,7 @@ class FakeFcm:
 
         class Handler(BaseHTTPRequestHandler):
             protocol_version = "HTTP/1.1"
+            disable_nagle_algorithm = True  # one answer, one packet: no 40 ms delayed-ACK stalls
 
             def log_message(self, *args) -> None:
                 pass

@@ -24,15 +24,15 @@ class _Handler:
         return "250 OK"
 
     async def handle_DATA(self, server, session, envelope):  # noqa: N802
-        message = email.message_from_bytes(envelope.content, policy=email.policy.default)
+        # Kept raw: parsing is for the reader (a benchmark sends thousands).
         with self.sink.lock:
-            self.sink.messages.append((list(envelope.rcpt_tos), message))
+            self.sink.raw.append((list(envelope.rcpt_tos), envelope.content))
         return "250 Message accepted for delivery"
 
 
 class SmtpSink:
     def __init__(self) -> None:
-        self.messages: list = []
+        self.raw: list[tuple[list[str], bytes]] = []
         self.lock = threading.Lock()
         # address -> SMTP answer, e.g. "451 4.3.0 try later" or "550 5.1.1 no such user"
         self.refuse: dict[str, str] = {}
@@ -49,9 +49,20 @@ class SmtpSink:
     def port(self) -> int:
         return self.controller.port
 
-    def to(self, address: str) -> list:
+    @property
+    def count(self) -> int:
         with self.lock:
-            return [message for rcpts, message in self.messages if address in rcpts]
+            return len(self.raw)
+
+    @property
+    def messages(self) -> list:
+        """``[(recipients, parsed message)]`` of everything received so far."""
+        with self.lock:
+            raw = list(self.raw)
+        return [(rcpts, email.message_from_bytes(content, policy=email.policy.default)) for rcpts, content in raw]
+
+    def to(self, address: str) -> list:
+        return [message for rcpts, message in self.messages if address in rcpts]
 
     @staticmethod
     def parts(message) -> tuple[str, str]:
