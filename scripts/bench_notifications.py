@@ -46,13 +46,14 @@ BOOKINGS = int(os.environ.get("BENCH_BOOKINGS", "100"))
 
 
 def _fixture(n: int, tag: str):
-    """``n`` due 60-minute reminders: n/2 sessions of 100 coach/customer pairs, all due now."""
+    """``n`` due 60-minute reminders: n/2 one-minute sessions, ten per coach/customer pair (one device
+    each), starting 40 to 51 minutes from now, so every reminder is due and still worth sending."""
     from accounts.models import User
     from notifications.kinds import Kind
     from notifications.models import Device, Notification
     from sessions_app.models import Session, SessionNumber
 
-    pairs = 100
+    pairs = max(1, n // 20)
     now = timezone.now().replace(microsecond=0)
     users = User.objects.bulk_create(
         [
@@ -180,12 +181,46 @@ def bench_due_reminders(n: int, tag: str, fakes: Fakes) -> None:
     )
 
 
+@contextlib.contextmanager
+def _worker_process(app, redis_url: str):
+    """``celery worker`` in its own process, on the benchmark's database and a private queue."""
+    import subprocess
+    import uuid
+
+    queue = f"bench-{uuid.uuid4().hex}"
+    app.conf.update(broker_url=redis_url, task_default_queue=queue)
+    db = settings.DATABASES["default"]
+    env = {
+        **os.environ,
+        "DATABASE_URL": f"postgres://{db['USER']}@{db['HOST']}:{db['PORT']}/{db['NAME']}",
+        "EMAIL_URL": f"smtp://{settings.EMAIL_HOST}:{settings.EMAIL_PORT}",
+        "FCM_CREDENTIALS_FILE": settings.FCM_CREDENTIALS_FILE,
+        "FCM_API_BASE_URL": settings.FCM_API_BASE_URL,
+        "CELERY_TASK_ALWAYS_EAGER": "false",
+        "LOG_LEVEL": "WARNING",
+    }
+    celery = str(Path(sys.executable).with_name("celery"))
+    process = subprocess.Popen(  # noqa: S603 - this project's own worker, fixed arguments
+        [celery, "-A", "config", "worker", "-P", "solo", "-Q", queue, "--loglevel=WARNING"],
+        env=env,
+        cwd=str(Path(__file__).resolve().parent.parent),
+    )
+    time.sleep(8)  # let it connect
+    try:
+        yield
+        time.sleep(3)  # let it finish the last tasks
+    finally:
+        process.terminate()
+        process.wait(20)
+
+
 def bench_booking(rounds: int) -> None:
     """Scheduled bookings through the API, tasks going to a broker as in production. The booking's
     outbox event is written as the booking service will write it (a receiver of ``session_booked``
     here, until the events issue lands): "no event" is today's request; "off" writes the event with
-    notifications disabled; "on" writes it while a Celery worker (a thread of this process, so it
-    competes for the same CPU) plans and sends the notifications to the fakes."""
+    notifications disabled; "on" writes it while a Celery worker plans and sends the notifications to
+    the fakes: with ``REDIS_URL`` a worker process on a private queue (as in production), else a
+    thread of this process (which then competes for the same interpreter)."""
     from celery.contrib.testing.worker import start_worker
 
     from config.celery import app
@@ -224,14 +259,15 @@ def bench_booking(rounds: int) -> None:
         signals.session_booked.disconnect(dispatch_uid="bench-emit")
         return sorted(samples)
 
-    # SQLite's shared in-memory test database cannot take a second writer thread: no worker there.
-    worker = (
-        start_worker(app, pool="solo", perform_ping_check=False, shutdown_timeout=10)
-        if connection.vendor == "postgresql"
-        else contextlib.nullcontext()
-    )
+    # SQLite's shared in-memory test database cannot take a second writer: no worker there.
+    redis_url = os.environ.get("REDIS_URL", "")
     if connection.vendor != "postgresql":
-        print("booking: SQLite, so no worker thread (run with DATABASE_URL=postgres://... for that line)")
+        worker = contextlib.nullcontext()
+        print("booking: SQLite, so no worker (run with DATABASE_URL=postgres://... for that line)")
+    elif redis_url:
+        worker = _worker_process(app, redis_url)
+    else:
+        worker = start_worker(app, pool="solo", perform_ping_check=False, shutdown_timeout=10)
     with worker:
         run(emit=False, enabled=False)  # warm-up
         results = {
