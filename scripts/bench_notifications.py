@@ -182,7 +182,7 @@ def bench_due_reminders(n: int, tag: str, fakes: Fakes) -> None:
 
 
 @contextlib.contextmanager
-def _worker_process(app, redis_url: str):
+def _worker_process(app, redis_url: str, enabled: bool):
     """``celery worker`` in its own process, on the benchmark's database and a private queue."""
     import subprocess
     import uuid
@@ -198,6 +198,7 @@ def _worker_process(app, redis_url: str):
         "FCM_API_BASE_URL": settings.FCM_API_BASE_URL,
         "CELERY_TASK_ALWAYS_EAGER": "false",
         "LOG_LEVEL": "WARNING",
+        "NOTIFICATIONS_ENABLED": "true" if enabled else "false",
     }
     celery = str(Path(sys.executable).with_name("celery"))
     process = subprocess.Popen(  # noqa: S603 - this project's own worker, fixed arguments
@@ -261,20 +262,22 @@ def bench_booking(rounds: int) -> None:
 
     # SQLite's shared in-memory test database cannot take a second writer: no worker there.
     redis_url = os.environ.get("REDIS_URL", "")
+
+    def worker(enabled: bool):
+        if connection.vendor != "postgresql":
+            return contextlib.nullcontext()
+        if redis_url:
+            return _worker_process(app, redis_url, enabled)
+        return start_worker(app, pool="solo", perform_ping_check=False, shutdown_timeout=10)
+
     if connection.vendor != "postgresql":
-        worker = contextlib.nullcontext()
-        print("booking: SQLite, so no worker (run with DATABASE_URL=postgres://... for that line)")
-    elif redis_url:
-        worker = _worker_process(app, redis_url)
-    else:
-        worker = start_worker(app, pool="solo", perform_ping_check=False, shutdown_timeout=10)
-    with worker:
-        run(emit=False, enabled=False)  # warm-up
-        results = {
-            "no event": run(emit=False, enabled=False),
-            "notifications off": run(emit=True, enabled=False),
-            "notifications on": run(emit=True, enabled=True),
-        }
+        print("booking: SQLite, so no worker (run with DATABASE_URL=postgres://... for those lines)")
+    run(emit=False, enabled=False)  # warm-up
+    results = {"no event": run(emit=False, enabled=False)}
+    with worker(False):
+        results["notifications off"] = run(emit=True, enabled=False)
+    with worker(True):
+        results["notifications on"] = run(emit=True, enabled=True)
     from notifications.models import Notification
 
     for name, samples in results.items():
