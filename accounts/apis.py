@@ -154,3 +154,76 @@ class CoachDetailApi(APIView):
         if coach is None:
             raise NotFoundError("No such coach.")
         return Response(CoachSerializer(coach).data)
+
+
+# --- Notifications issue: e-mail verification, password reset and change ----------------------------
+from accounts import tokens  # noqa: E402
+from accounts.serializers import (  # noqa: E402
+    PasswordChangeSerializer,
+    PasswordResetConfirmSerializer,
+    PasswordResetRequestSerializer,
+    TokenSerializer,
+)
+from config.tasks import enqueue  # noqa: E402
+
+
+class VerifyEmailApi(APIView):
+    permission_classes = [AllowAny]
+    authentication_classes: list = []
+
+    @extend_schema(request=TokenSerializer, responses={200: MeSerializer, **errors("validation_error")})
+    def post(self, request):
+        serializer = TokenSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        user = tokens.email_verify(token=serializer.validated_data["token"])
+        return Response(MeSerializer(user).data)
+
+
+class PasswordResetApi(APIView):
+    permission_classes = [AllowAny]
+    authentication_classes: list = []
+
+    @extend_schema(
+        request=PasswordResetRequestSerializer,
+        responses={204: OpenApiResponse(description="Sent if the account exists."), **errors("validation_error")},
+    )
+    def post(self, request):
+        serializer = PasswordResetRequestSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        # The lookup and the e-mail happen on the worker: the same answer, in the same time, for
+        # an address with no account (no account enumeration).
+        enqueue("accounts.tasks.password_reset_request", serializer.validated_data["email"])
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+class PasswordResetConfirmApi(APIView):
+    permission_classes = [AllowAny]
+    authentication_classes: list = []
+
+    @extend_schema(
+        request=PasswordResetConfirmSerializer,
+        responses={204: OpenApiResponse(description="Password changed."), **errors("validation_error")},
+    )
+    def post(self, request):
+        serializer = PasswordResetConfirmSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        tokens.password_reset_confirm(**serializer.validated_data)
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+class PasswordChangeApi(APIView):
+    @extend_schema(
+        request=PasswordChangeSerializer,
+        responses={
+            204: OpenApiResponse(description="Changed; the other tokens are revoked."),
+            **errors("validation_error", "not_authenticated"),
+        },
+    )
+    def post(self, request):
+        serializer = PasswordChangeSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        tokens.password_change(user=request.user, keep_token=request.auth, **serializer.validated_data)
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+# --- end notifications ---

@@ -53,6 +53,8 @@ class User(AbstractBaseUser, PermissionsMixin):
     # this is for what people read: e-mails, notifications, a coach's weekly schedule.
     timezone = models.CharField(max_length=64, default="UTC")
     language = models.CharField(max_length=2, choices=Language.choices, default=Language.ENGLISH)
+    # Notifications issue: set by POST auth/verify-email with the link e-mailed at registration.
+    email_verified = models.BooleanField(default=False)
 
     objects = UserManager()
 
@@ -126,3 +128,26 @@ class CoachProfile(models.Model):
 
     def __str__(self) -> str:
         return f"Coach {self.user.email}"
+
+
+# --- Notifications issue: single-use account tokens (e-mail verification, password reset) ---------
+class AccountToken(models.Model):
+    """A token e-mailed to the user, stored as its SHA-256 only: a leaked table opens nothing."""
+
+    class Purpose(models.TextChoices):
+        VERIFY_EMAIL = "verify_email", "Verify e-mail"
+        PASSWORD_RESET = "password_reset", "Password reset"
+
+    id = models.BigAutoField(primary_key=True)
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="account_tokens")
+    purpose = models.CharField(max_length=16, choices=Purpose.choices)
+    digest = models.CharField(max_length=64, unique=True)
+    created_at = models.DateTimeField(default=timezone.now)
+    expires_at = models.DateTimeField()
+    used_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        indexes = [models.Index(fields=["user", "purpose"])]
+
+
+# --- end notifications ---

@@ -7,7 +7,7 @@ from django.contrib.contenttypes.models import ContentType
 from django.db import transaction
 from knox.models import AuthToken
 
-from accounts.models import CoachProfile, User
+from accounts.models import AccountToken, CoachProfile, User
 from privacy import registry
 
 DELETED_NAME = "Deleted user"
@@ -91,7 +91,14 @@ def erase_identity(ctx: registry.ErasureContext) -> dict:
     return {"account_anonymised": changed, "coach_profile_unlisted": profiles}
 
 
+def erase_account_tokens(ctx: registry.ErasureContext) -> dict:
+    """E-mailed verification and reset links stop working: a reset must not bring the account back."""
+    deleted, _ = AccountToken.objects.filter(user=ctx.user).delete()
+    return {"account_tokens": deleted}
+
+
 def register() -> None:
     registry.register_export_part("profile.json", export_profile)
     registry.register_erasure_step("accounts.lock_out", erase_lock_out, order=10)
+    registry.register_erasure_step("accounts.account_tokens", erase_account_tokens, order=11)
     registry.register_erasure_step("accounts.identity", erase_identity, order=90)

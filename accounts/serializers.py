@@ -70,7 +70,7 @@ class MeSerializer(UserSerializer):
     coach_profile = serializers.SerializerMethodField()
 
     class Meta(UserSerializer.Meta):
-        fields = [*UserSerializer.Meta.fields, "timezone", "language", "coach_profile"]
+        fields = [*UserSerializer.Meta.fields, "timezone", "language", "email_verified", "coach_profile"]
         read_only_fields = fields
 
     @extend_schema_field(CoachSerializer(allow_null=True))
@@ -144,3 +144,25 @@ class CoachFilterSerializer(serializers.Serializer):
     language = serializers.CharField(required=False, max_length=20)
     availability = serializers.ChoiceField(choices=CoachProfile.Availability.choices, required=False)
     min_rating = serializers.DecimalField(max_digits=3, decimal_places=2, min_value=0, max_value=5, required=False)
+
+
+# --- Notifications issue: account e-mails ---------------------------------------------------------
+class TokenSerializer(serializers.Serializer):
+    token = serializers.CharField(max_length=200)
+
+
+class PasswordResetRequestSerializer(serializers.Serializer):
+    email = serializers.EmailField(max_length=254)
+
+
+class PasswordResetConfirmSerializer(serializers.Serializer):
+    token = serializers.CharField(max_length=200)
+    password = serializers.CharField(max_length=128, trim_whitespace=False)
+
+
+class PasswordChangeSerializer(serializers.Serializer):
+    current_password = serializers.CharField(max_length=128, trim_whitespace=False)
+    new_password = serializers.CharField(max_length=128, trim_whitespace=False)
+
+
+# --- end notifications ---

@@ -36,6 +36,10 @@ def user_register(*, email: str, password: str, first_name: str, last_name: str,
             user = User.objects.create_user(
                 email=email, password=password, first_name=first_name, last_name=last_name, role=role
             )
+            # Notifications: the verification link is e-mailed once this commits.
+            from accounts.tokens import email_verification_issue
+
+            email_verification_issue(user=user)
             # The coach's profile comes from the post_save receiver (accounts/receivers.py).
     except IntegrityError as exc:  # two registrations of one address at once
         raise ValidationFailed(fields={"email": ["An account with this e-mail already exists."]}) from exc

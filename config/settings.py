@@ -64,6 +64,7 @@ INSTALLED_APPS = [
     "recordings",
     "ratings",
     "availability",
+    "notifications",
     "privacy",
     # Demo data for `make run` (`manage.py seed_demo`): it uses every app, so none imports it.
     "demo",
@@ -72,9 +73,13 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
+    # Notifications issue: Accept-Language (ar/en) picks the language; the user's own comes next
+    # (config/api/language.py, once the user is known), else English.
+    "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "config.api.language.UserLanguageMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
 ]
@@ -123,7 +128,11 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
 
-LANGUAGE_CODE = "en-us"
+LANGUAGE_CODE = "en"
+# --- Notifications issue: languages -----------------------------------------------------
+LANGUAGES = [("en", "English"), ("ar", "العربية")]
+LOCALE_PATHS = [BASE_DIR / "locale"]
+# --- end notifications: languages ---
 TIME_ZONE = "UTC"
 USE_I18N = True
 USE_TZ = True
@@ -164,6 +173,7 @@ CELERY_BEAT_SCHEDULE = {
     "retry-pending-deletions": {"task": "privacy.tasks.retry_pending_deletions", "schedule": 600.0},
     # Daily top-up of the weekly schedules (PUT coach/schedule publishes at once).
     "publish-schedules": {"task": "availability.tasks.publish_schedules", "schedule": crontab(hour=0, minute=15)},
+    "send-due-notifications": {"task": "notifications.tasks.send_due_notifications", "schedule": 60.0},
 }
 
 # --- Storage --------------------------------------------------------------------------
@@ -296,6 +306,50 @@ for _name in (
         raise ImproperlyConfigured(f"{_name} must be a positive whole number.")
 if not APPOINTMENT_DURATIONS or any(d <= 0 for d in APPOINTMENT_DURATIONS):
     raise ImproperlyConfigured("APPOINTMENT_DURATIONS must be a list of positive whole minutes.")
+
+# --- Notifications issue: e-mail, push, reminders, account e-mails -------------------------------
+# EMAIL_URL: smtp://user:pass@host:port, smtp+tls://... (STARTTLS), smtp+ssl://...; consolemail:// prints.
+# Without it development prints e-mails to the console and production speaks SMTP to localhost:25.
+EMAIL_URL = env.str("EMAIL_URL", default="").strip()
+_email = env.email_url_config(EMAIL_URL or ("consolemail://" if DEBUG else "smtp://localhost:25"))
+# A provider's HTTP API through django-anymail: EMAIL_BACKEND=anymail.backends.<provider>.EmailBackend
+# (pip install django-anymail; its ANYMAIL settings as its docs say). Otherwise the URL's backend.
+EMAIL_BACKEND = env.str("EMAIL_BACKEND", default="") or _email["EMAIL_BACKEND"]
+EMAIL_HOST = _email.get("EMAIL_HOST") or "localhost"
+EMAIL_PORT = _email.get("EMAIL_PORT") or 25
+EMAIL_HOST_USER = _email.get("EMAIL_HOST_USER") or ""
+EMAIL_HOST_PASSWORD = _email.get("EMAIL_HOST_PASSWORD") or ""
+EMAIL_USE_TLS = bool(_email.get("EMAIL_USE_TLS"))
+EMAIL_USE_SSL = bool(_email.get("EMAIL_USE_SSL"))
+EMAIL_TIMEOUT = env.int("EMAIL_TIMEOUT_SECONDS", default=10)
+DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="Coaching <no-reply@example.com>")
+SERVER_EMAIL = DEFAULT_FROM_EMAIL
+FRONTEND_URL = env.str("FRONTEND_URL", default="http://127.0.0.1:8000").rstrip("/")
+PASSWORD_RESET_TTL_MINUTES = env.int("PASSWORD_RESET_TTL_MINUTES", default=60)
+EMAIL_VERIFICATION_TTL_HOURS = env.int("EMAIL_VERIFICATION_TTL_HOURS", default=72)
+REMINDER_OFFSETS_MINUTES = sorted(
+    {int(v) for v in env.list("REMINDER_OFFSETS_MINUTES", default=["1440", "60"])}, reverse=True
+)
+NOTIFICATIONS_ENABLED = env_bool("NOTIFICATIONS_ENABLED", default=True)
+NOTIFICATION_MAX_ATTEMPTS = env.int("NOTIFICATION_MAX_ATTEMPTS", default=5)
+# Threads a worker sends one batch with (each its own SMTP connection): sending waits on the network.
+NOTIFICATION_SEND_THREADS = env.int("NOTIFICATION_SEND_THREADS", default=8)
+# FCM HTTP v1: a service-account JSON file; the project id defaults to the file's project_id.
+FCM_CREDENTIALS_FILE = env.str("FCM_CREDENTIALS_FILE", default="")
+FCM_PROJECT_ID = env.str("FCM_PROJECT_ID", default="")
+FCM_API_BASE_URL = env.str("FCM_API_BASE_URL", default="https://fcm.googleapis.com").rstrip("/")
+FCM_TIMEOUT_SECONDS = env.float("FCM_TIMEOUT_SECONDS", default=10.0)
+for _name in (
+    "PASSWORD_RESET_TTL_MINUTES",
+    "EMAIL_VERIFICATION_TTL_HOURS",
+    "NOTIFICATION_MAX_ATTEMPTS",
+    "NOTIFICATION_SEND_THREADS",
+):
+    if globals()[_name] <= 0:
+        raise ImproperlyConfigured(f"{_name} must be a positive whole number.")
+if any(v <= 0 for v in REMINDER_OFFSETS_MINUTES):
+    raise ImproperlyConfigured("REMINDER_OFFSETS_MINUTES must be positive whole minutes.")
+# --- end notifications ---
 
 # --- API ------------------------------------------------------------------------------------------
 REST_FRAMEWORK = {

@@ -15,6 +15,7 @@ api_v1 = [
     path("", include("ratings.urls")),
     path("", include("privacy.urls")),
     path("", include("availability.urls")),
+    path("", include("notifications.urls")),
     # Last: any other /api/v1/ path answers a JSON 404 in the API's error shape, DEBUG or not.
     re_path(r"^.*$", api_not_found),
 ]

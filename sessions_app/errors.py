@@ -32,12 +32,12 @@ class ReportNotAvailable(ConflictError):
 
 class BookingLimitReached(ConflictError):
     code = "booking_limit_reached"
-    default_message = "The coach takes no more sessions that day."
+    default_message = "The coach has no more sessions free that day."
 
 
 class BookingTooFarAhead(ValidationFailed):
     code = "booking_too_far_ahead"
-    default_message = "This slot is beyond the coach's booking horizon."
+    default_message = "This slot is too far ahead to be booked."
 
 
 class BookingTooLate(ValidationFailed):

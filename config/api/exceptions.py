@@ -8,12 +8,16 @@ from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.core.exceptions import RequestDataTooBig, SuspiciousOperation
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.http import Http404
+from django.utils import translation
+from django.utils.translation import gettext as _
 from rest_framework import exceptions, status
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
 
 from config.api.body_limit import MIB, data_max_bytes
 from config.api.errors import ApplicationError
+from config.api.language import language_for
+from config.api.messages import code_message, error_message, translated
 
 logger = logging.getLogger(__name__)
 
@@ -62,8 +66,29 @@ def _flatten_fields(detail) -> dict:
 
 
 def exception_handler(exc, context):
+    # Notifications issue: the language of the message (Accept-Language, else the user's, else
+    # English); DRF may not have authenticated anyone yet, so only an already known user counts.
+    request = context.get("request")
+    user = request.__dict__.get("_user") if request is not None else None
+    language = language_for(request, user) if request is not None else "en"
+    with translation.override(language):
+        response = _handle(exc, context)
+    if response is not None:
+        response["Content-Language"] = language
+    return response
+
+
+def _translated_fields(fields: dict | None) -> dict | None:
+    if not fields:
+        return fields
+    return {name: [translated(str(m)) or str(m) for m in messages] for name, messages in fields.items()}
+
+
+def _handle(exc, context):
     if isinstance(exc, ApplicationError):
-        response = Response(error_body(exc.code, exc.message, exc.fields), status=exc.status_code)
+        response = Response(
+            error_body(exc.code, error_message(exc), _translated_fields(exc.fields)), status=exc.status_code
+        )
         if exc.status_code == 429 and getattr(exc, "retry_after", None):
             response["Retry-After"] = str(exc.retry_after)
         return response
@@ -72,15 +97,16 @@ def exception_handler(exc, context):
         return Response(
             error_body(
                 "file_too_large",
-                f"The request body is too large (JSON and form bodies: at most {data_max_bytes() // MIB} MiB).",
+                _("The request body is too large (JSON and form bodies: at most %(mib)s MiB).")
+                % {"mib": data_max_bytes() // MIB},
             ),
             status=413,
         )
     if isinstance(exc, SuspiciousOperation):
-        return Response(error_body("validation_error", "The request could not be read."), status=400)
+        return Response(error_body("validation_error", _("The request could not be read.")), status=400)
     if isinstance(exc, DjangoValidationError):
         fields = exc.message_dict if hasattr(exc, "error_dict") else {"non_field_errors": exc.messages}
-        return Response(error_body("validation_error", "The request is not valid.", fields), status=400)
+        return Response(error_body("validation_error", code_message("validation_error"), fields), status=400)
     if isinstance(exc, Http404):
         exc = exceptions.NotFound()
     elif isinstance(exc, DjangoPermissionDenied):
@@ -96,12 +122,14 @@ def exception_handler(exc, context):
             code = exc_code
             break
     if isinstance(exc, exceptions.ValidationError):
-        response.data = error_body(code, "The request is not valid.", _flatten_fields(exc.detail))
+        response.data = error_body(code, code_message("validation_error"), _flatten_fields(exc.detail))
     else:
         detail = exc.detail if isinstance(exc, exceptions.APIException) else str(exc)
-        message = str(detail) if not isinstance(detail, (list, dict)) else "Request failed."
+        message = translated(str(detail)) if not isinstance(detail, (list, dict)) else None
+        if message is None:
+            message = code_message(code)
         if isinstance(exc, exceptions.Throttled) and exc.wait is not None:
-            message = f"Too many requests. Try again in {int(exc.wait) + 1} seconds."
+            message = _("Too many requests. Try again in %(seconds)d seconds.") % {"seconds": int(exc.wait) + 1}
         response.data = error_body(code, message)
     if response.status_code == status.HTTP_401_UNAUTHORIZED and "WWW-Authenticate" not in response:
         response["WWW-Authenticate"] = "Bearer"

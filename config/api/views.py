@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from django.http import JsonResponse
+from django.utils.translation import gettext as _
 from django.views.decorators.csrf import csrf_exempt
 from django.views.defaults import bad_request as html_bad_request
 from django.views.defaults import page_not_found
@@ -13,23 +14,23 @@ from config.api.exceptions import error_body
 
 def not_found(request, exception=None):
     if request.path.startswith("/api/"):
-        return JsonResponse(error_body("not_found", "Not found."), status=404)
+        return JsonResponse(error_body("not_found", _("Not found.")), status=404)
     return page_not_found(request, exception)
 
 
 def server_error(request):
     if request.path.startswith("/api/"):
-        return JsonResponse(error_body("server_error", "Something went wrong on our side."), status=500)
+        return JsonResponse(error_body("server_error", _("Something went wrong on our side.")), status=500)
     return html_server_error(request)
 
 
 @csrf_exempt  # any method: a POST to an unknown API path is a JSON 404, not a CSRF page
 def api_not_found(request, *args, **kwargs):
-    return JsonResponse(error_body("not_found", "No such endpoint."), status=404)
+    return JsonResponse(error_body("not_found", _("No such endpoint.")), status=404)
 
 
 def bad_request(request, exception=None):
     """Django's own 400s (for example a request body over DATA_UPLOAD_MAX_MEMORY_SIZE)."""
     if request.path.startswith("/api/"):
-        return JsonResponse(error_body("validation_error", "The request could not be read."), status=400)
+        return JsonResponse(error_body("validation_error", _("The request could not be read.")), status=400)
     return html_bad_request(request, exception)

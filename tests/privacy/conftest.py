@@ -14,6 +14,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.utils import timezone
 
 from chat.models import Message
+from notifications.models import Notification
 from ratings.models import Rating
 from ratings.services import rating_recompute_for_coach
 from recordings.models import Recording, RecordingFile
@@ -107,6 +108,29 @@ def build_world(api, coach, customer, *, agora_settings=None) -> World:
     rating_recompute_for_coach(coach_id=coach.pk)
 
     pending = SessionFactory(appointment__coach=coach, customer=customer)  # tomorrow
+    # Push devices and a notification each: only the customer's may reach the customer's export.
+    assert (
+        api(customer)
+        .post("/api/v1/me/devices", {"platform": "ios", "token": "tok-customer-1"}, format="json")
+        .status_code
+        == 201
+    )
+    assert (
+        api(outsider)
+        .post("/api/v1/me/devices", {"platform": "android", "token": "tok-outsider-1"}, format="json")
+        .status_code
+        == 201
+    )
+    Notification.objects.create(
+        recipient=customer,
+        kind="session_booked",
+        title="Booked",
+        body="Your session",
+        data={"session_id": str(pending.pk)},
+    )
+    Notification.objects.create(
+        recipient=outsider, kind="session_booked", title="Olga's booking", body="Outsider notice"
+    )
 
     world = World(coach=coach, customer=customer, outsider=outsider, done=done, pending=pending, foreign=foreign)
     world.customer_media = [Message.objects.get(pk=mine["id"]).media.name]

@@ -332,3 +332,18 @@ def test_a_failing_step_does_not_stop_the_others_and_the_retry_job_finishes_it(
     assert record.summary["ratings.given"] == {"ratings_withdrawn": 1}  # nothing done twice
     assert services.erasures_resume(now=timezone.now() + timedelta(hours=1)) == 0
     assert calls == ["broken"]
+
+
+def test_erasure_deletes_devices_notifications_and_emailed_links(api, customer):
+    from accounts.models import AccountToken
+    from notifications.models import Device, Notification
+
+    client = api(customer)
+    assert client.post("/api/v1/me/devices", {"platform": "web", "token": "tok-x"}, format="json").status_code == 201
+    Notification.objects.create(recipient=customer, kind="session_booked", title="t", body="b")
+    assert client.post("/api/v1/auth/password-reset", {"email": customer.email}, format="json").status_code == 204
+    assert AccountToken.objects.filter(user=customer).exists()
+    assert _delete_me(client).status_code == 204
+    assert not Device.objects.filter(user=customer).exists()
+    assert not Notification.objects.filter(recipient=customer).exists()
+    assert not AccountToken.objects.filter(user=customer).exists()

@@ -97,7 +97,9 @@ def _check_zip(world, data: bytes) -> dict:
 
     (recording,) = parts["recordings.json"]
     assert recording["id"] == str(world.recording.pk) and recording["status"] == "AVAILABLE"
-    assert parts["devices.json"] == [] and parts["notifications.json"] == []
+    assert [(d["platform"], d["token"]) for d in parts["devices.json"]] == [("ios", "tok-customer-1")]
+    mine = [n for n in parts["notifications.json"] if n["title"] == "Booked"]
+    assert len(mine) == 1 and mine[0]["data"] == {"session_id": str(world.pending.pk)}
 
     # Nothing of other people beyond what the customer saw, and no secret of the call.
     for leaked in (
@@ -105,6 +107,8 @@ def _check_zip(world, data: bytes) -> dict:
         world.outsider.email,
         world.outsider.first_name,
         "Outsider private words",
+        "tok-outsider-1",
+        "Outsider notice",
         "Coach to outsider",
         "The outsider's opinion here.",
         str(world.foreign.pk),

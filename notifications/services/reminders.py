@@ -1,0 +1,147 @@
+"""Planned notifications: session reminders and the join-window notice.
+
+They are rows made at booking (``PLANNED`` with ``due_at``), moved when the session moves and
+dropped when it is cancelled or starts. :func:`notifications_release_due` claims due rows with a
+conditional ``UPDATE ... WHERE state = 'PLANNED'`` stamped with a claim token, so two workers
+releasing at once each get their own rows and none is sent twice; a row whose session is no longer
+pending (or has already started) is deleted instead of sent.
+"""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime, timedelta
+
+from django.conf import settings
+from django.db import transaction
+from django.utils import timezone
+
+from notifications.kinds import Kind
+from notifications.models import Delivery, Notification
+from notifications.services.create import channels_for
+from notifications.services.preferences import preferences_for_users
+from notifications.services.rendering import SessionFacts, render_texts, session_context
+from sessions_app.models import Session
+
+PLANNED_KINDS = (Kind.SESSION_REMINDER, Kind.SESSION_JOIN_OPEN)
+
+
+def planned_schedule(session: Session) -> dict[tuple[str, int], datetime]:
+    """``{(kind, offset_minutes): due_at}`` a pending scheduled session should have."""
+    if session.type != Session.Type.SCHEDULED or session.status != Session.Status.PENDING:
+        return {}
+    plan = {
+        (Kind.SESSION_REMINDER, offset): session.scheduled_start - timedelta(minutes=offset)
+        for offset in settings.REMINDER_OFFSETS_MINUTES
+    }
+    plan[(Kind.SESSION_JOIN_OPEN, settings.JOIN_EARLY_MINUTES)] = session.join_opens_at
+    return plan
+
+
+def reminders_sync(*, session_id, now: datetime | None = None) -> None:
+    """Make the session's planned rows match its current time and state: new ones at booking (none
+    already past), moved on reschedule (a new time gets the reminders still ahead of it), all gone
+    on cancel or start. Idempotent: any session event may call it, in any order."""
+    now = now or timezone.now()
+    with transaction.atomic():
+        session = Session.objects.select_for_update().filter(pk=session_id).first()
+        if session is None:
+            return
+        wanted = {key: due for key, due in planned_schedule(session).items() if due > now}
+        participants = {session.coach_id, session.customer_id}
+        planned = Notification.objects.filter(
+            session_id=session.pk, state=Notification.State.PLANNED, kind__in=PLANNED_KINDS
+        )
+        have: set[tuple] = set()
+        for row in planned:
+            key = (row.kind, row.offset_minutes)
+            if key not in wanted or row.recipient_id not in participants:
+                row.delete()
+                continue
+            have.add((*key, row.recipient_id))
+            if row.due_at != wanted[key]:
+                Notification.objects.filter(pk=row.pk, state=Notification.State.PLANNED).update(due_at=wanted[key])
+        missing = [
+            Notification(
+                recipient_id=user_id,
+                kind=kind,
+                state=Notification.State.PLANNED,
+                session_id=session.pk,
+                data={"session_id": str(session.pk)},
+                due_at=due,
+                offset_minutes=offset,
+                planned_at=now,
+                created_at=now,
+            )
+            for (kind, offset), due in wanted.items()
+            for user_id in participants
+            if (kind, offset, user_id) not in have
+        ]
+        # The partial unique index is the last guard against two relays planning at once.
+        Notification.objects.bulk_create(missing, ignore_conflicts=True)
+
+
+def reminders_drop(*, session_id) -> int:
+    deleted, _ = Notification.objects.filter(
+        session_id=session_id, state=Notification.State.PLANNED, kind__in=PLANNED_KINDS
+    ).delete()
+    return deleted
+
+
+def _still_worth_sending(row: Notification, session: Session | None, now: datetime) -> bool:
+    if session is None or session.status != Session.Status.PENDING:
+        return False
+    if row.kind == Kind.SESSION_REMINDER:
+        # Released late (workers were down): a "starts in 24 hours" one hour before the start is
+        # wrong and the 1-hour reminder is due too. Past half its lead time a reminder is dropped.
+        left = session.scheduled_start - now
+        return left > timedelta(0) and left * 2 >= timedelta(minutes=row.offset_minutes or 0)
+    return now < session.join_closes_at
+
+
+def notifications_release_due(*, now: datetime | None = None, batch_size: int = 500) -> list[int]:
+    """Release every planned row due by ``now``; returns the ids of the deliveries it opened."""
+    now = now or timezone.now()
+    delivery_ids: list[int] = []
+    while True:
+        token = uuid.uuid4()
+        due = Notification.objects.filter(state=Notification.State.PLANNED, due_at__lte=now).order_by("due_at")
+        ids = list(due.values_list("pk", flat=True)[:batch_size])
+        if not ids:
+            return delivery_ids
+        # The claim: only rows still PLANNED when this UPDATE reaches them (PostgreSQL re-checks the
+        # condition after waiting for a concurrent claimer's row locks) get this worker's token.
+        claimed = Notification.objects.filter(pk__in=ids, state=Notification.State.PLANNED).update(
+            state=Notification.State.CLAIMED, claim_token=token, claimed_at=now
+        )
+        if claimed:
+            delivery_ids += _release_claimed(token=token, now=now)
+
+
+def _release_claimed(*, token, now: datetime) -> list[int]:
+    rows = list(
+        Notification.objects.filter(claim_token=token, state=Notification.State.CLAIMED).select_related(
+            "recipient", "session__coach", "session__customer"
+        )
+    )
+    drop = [row.pk for row in rows if not row.recipient.is_active or not _still_worth_sending(row, row.session, now)]
+    if drop:
+        Notification.objects.filter(pk__in=drop).delete()
+        dropped = set(drop)
+        rows = [row for row in rows if row.pk not in dropped]
+    prefs = preferences_for_users(user_ids={row.recipient_id for row in rows})
+    deliveries: list[Delivery] = []
+    for row in rows:
+        facts = SessionFacts.from_model(row.session)
+        minutes = row.offset_minutes or 0
+        context = session_context(facts, row.recipient, minutes=minutes, hours=minutes // 60)
+        row.title, row.body = render_texts(kind=row.kind, recipient=row.recipient, context=context)
+        row.title = row.title[:300]
+        row.state = Notification.State.SENT
+        row.created_at = now
+        for channel in channels_for(kind=row.kind, recipient=row.recipient, prefs=prefs[row.recipient_id]):
+            deliveries.append(Delivery(notification=row, channel=channel, next_attempt_at=now))
+    with transaction.atomic():
+        Notification.objects.bulk_update(rows, ["title", "body", "state", "created_at"], batch_size=500)
+        Delivery.objects.bulk_create(deliveries, batch_size=500)
+    return [delivery.pk for delivery in deliveries]

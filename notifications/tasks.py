@@ -1,0 +1,35 @@
+"""Thin tasks: ids in, a service call, safe to run twice (every send is claimed first)."""
+
+from __future__ import annotations
+
+from celery import shared_task
+from django.contrib.auth import get_user_model
+
+from notifications import services
+from notifications.services.delivery import backoff_for
+
+
+@shared_task(name="notifications.tasks.deliver_notifications", acks_late=True)
+def deliver_notifications(notification_ids: list[str]) -> int:
+    return services.deliveries_send(notification_ids=notification_ids).sent
+
+
+@shared_task(name="notifications.tasks.send_due_notifications")
+def send_due_notifications() -> int:
+    return services.send_due_notifications().sent
+
+
+@shared_task(name="notifications.tasks.send_account_email", bind=True, acks_late=True, max_retries=5)
+def send_account_email(self, user_id: str, purpose: str, token: str, notification_id: str | None = None) -> bool:
+    user = get_user_model().objects.filter(pk=user_id, is_active=True).first()
+    if user is None:
+        return False
+    try:
+        services.account_email_send(user=user, purpose=purpose, token=token, notification_id=notification_id)
+    except services.AccountEmailRetry as exc:
+        # Only transient failures come here (an SMTP 4xx, a dropped connection).
+        raise self.retry(
+            kwargs={"user_id": user_id, "purpose": purpose, "token": token, "notification_id": str(exc)},
+            countdown=backoff_for(self.request.retries + 1).total_seconds(),
+        )
+    return True
