@@ -17,6 +17,7 @@ from knox.models import AuthToken
 
 from accounts.models import CoachProfile, User
 from config.api.errors import ApplicationError, PermissionDeniedError, ValidationFailed
+from events.services import event_emit
 
 
 class InvalidCredentials(ApplicationError):
@@ -203,7 +204,10 @@ def coach_verify(*, coach: User, verified_by: User | None = None, at: datetime |
     if not coach.is_coach:
         raise ValidationFailed(f"{coach.email} is not a coach account.")
     coach_profile_of(coach)
-    updated = CoachProfile.objects.filter(user=coach, is_verified=False).update(
-        is_verified=True, verified_at=at or timezone.now(), verified_by=verified_by
-    )
+    with transaction.atomic():
+        updated = CoachProfile.objects.filter(user=coach, is_verified=False).update(
+            is_verified=True, verified_at=at or timezone.now(), verified_by=verified_by
+        )
+        if updated:
+            event_emit(type="coach.verified", data={"coach_id": str(coach.pk)})
     return bool(updated)

@@ -235,6 +235,18 @@ LOGIN_FAILURES_PER_ACCOUNT = env.int("LOGIN_FAILURES_PER_ACCOUNT", default=5)
 LOGIN_FAILURES_PER_ADDRESS = env.int("LOGIN_FAILURES_PER_ADDRESS", default=20)
 LOGIN_FAILURE_WINDOW_SECONDS = env.int("LOGIN_FAILURE_WINDOW_SECONDS", default=15 * 60)
 
+# --- Events and outgoing webhooks (SPEC section 7, docs/webhooks.md) ---------------------------
+EVENTS_ENABLED = env_bool("EVENTS_ENABLED", default=True)  # false only to measure the outbox's cost
+WEBHOOK_ALLOW_PRIVATE_URLS = env_bool("WEBHOOK_ALLOW_PRIVATE_URLS", default=False)
+WEBHOOK_TIMEOUT_SECONDS = env.float("WEBHOOK_TIMEOUT_SECONDS", default=10.0)
+# Delays before the 2nd, 3rd, ... attempt (the Standard Webhooks schedule); after the last, FAILED.
+WEBHOOK_RETRY_SCHEDULE_SECONDS = env.list(
+    "WEBHOOK_RETRY_SCHEDULE_SECONDS", cast=int, default=[5, 300, 1800, 7200, 18000, 36000, 36000]
+)
+WEBHOOK_DISABLE_AFTER_DAYS = env.int("WEBHOOK_DISABLE_AFTER_DAYS", default=5)
+if WEBHOOK_TIMEOUT_SECONDS <= 0 or any(d < 0 for d in WEBHOOK_RETRY_SCHEDULE_SECONDS):
+    raise ImproperlyConfigured("WEBHOOK_TIMEOUT_SECONDS must be positive and retry delays not negative.")
+
 for _name in (
     "MIN_BOOKING_NOTICE_MINUTES",
     "JOIN_EARLY_MINUTES",

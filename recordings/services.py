@@ -36,6 +36,7 @@ from recordings.errors import (
     RecordingNotReady,
     RecordingUnavailable,
 )
+from recordings.events import recording_event_emit, recordings_expired_emit
 from recordings.models import Recording, RecordingFile, WebhookEvent
 from sessions_app.errors import InvalidState
 from sessions_app.models import Session, SessionLog
@@ -383,7 +384,11 @@ def _finish_if_ready(*, recording_id) -> bool:
         fields["size_bytes"] = total
     if durations:
         fields["duration_seconds"] = max(durations)
-    return bool(Recording.objects.filter(pk=recording.pk, status=Status.PROCESSING).update(**fields))
+    with transaction.atomic():
+        if not Recording.objects.filter(pk=recording.pk, status=Status.PROCESSING).update(**fields):
+            return False
+        recording_event_emit(type="recording.available", recording_id=recording.pk)
+    return True
 
 
 # --- lost "uploaded" events ------------------------------------------------------------------------
@@ -766,6 +771,7 @@ def _expire_claimed(*, token: str, now: datetime) -> tuple[int, list]:
         expired = Recording.objects.filter(pk__in=done, expiry_claim=token).update(
             status=Status.EXPIRED, expired_at=now, expiry_claim="", expiry_claimed_at=None, updated_at=now
         )
+        recordings_expired_emit(ids=done, now=now)
         Recording.objects.filter(pk__in=failed, expiry_claim=token).update(expiry_claim="", expiry_claimed_at=None)
     return expired, failed
 
@@ -898,4 +904,5 @@ def recording_import(*, session: Session, fileobj: IO[bytes], by: User | None = 
             size_bytes=size,
         )
         RecordingFile.objects.create(recording=recording, name=name, size_bytes=size, duration_seconds=duration)
+        recording_event_emit(type="recording.available", recording_id=recording.pk)
     return recording

@@ -20,6 +20,7 @@ from sessions_app.errors import (
     InvalidState,
     SlotUnavailable,
 )
+from sessions_app.events import session_event_emit
 from sessions_app.models import Appointment, Session, SessionNumber
 from sessions_app.services._common import (
     Action,
@@ -91,6 +92,7 @@ def _new_session(
         created_at=now,
     )
     log_action(session=session, action=Action.BOOKED, actor=customer, at=now)
+    session_event_emit(type="session.booked", session=session, actor=customer, now=now)
     send_after_commit(signals.session_booked, session_id=session.pk, actor=customer)
     return session
 
@@ -241,6 +243,11 @@ def session_reschedule(*, session: Session, user: User, appointment_id, now: dat
                 moving=session,
             )
             old_start = session.scheduled_start
+            previous = {
+                "appointment_id": session.appointment_id,
+                "scheduled_start": old_start,
+                "scheduled_end": session.scheduled_end,
+            }
             session = transition(
                 session=session,
                 allowed=(Status.PENDING,),
@@ -256,6 +263,7 @@ def session_reschedule(*, session: Session, user: User, appointment_id, now: dat
                 at=now,
                 text=f"{iso(old_start)} -> {iso(start)}",
             )
+            session_event_emit(type="session.rescheduled", session=session, actor=user, previous=previous, now=now)
     except IntegrityError as exc:
         if is_exclusion_violation(exc):
             raise SlotUnavailable("This time is no longer available.") from exc

@@ -16,6 +16,7 @@ from sessions_app.errors import (
     InvalidState,
     OutsideJoinWindow,
 )
+from sessions_app.events import session_event_emit
 from sessions_app.models import Session
 from sessions_app.services._common import (
     NO_SHOW,
@@ -47,6 +48,9 @@ def session_cancel(
             cancel_reason=reason[:500],
         )
         log_action(session=session, action=Action.CANCELLED, actor=by, text=reason, at=now)
+        session_event_emit(
+            type="session.cancelled", session=session, actor=by, previous={"status": Status.PENDING}, now=now
+        )
         send_after_commit(signals.session_cancelled, signals.session_updated, session_id=session.pk, actor=by)
     return session
 
@@ -76,6 +80,9 @@ def session_start_call(*, session: Session, user: User, now: datetime | None = N
             session = transition(session=session, allowed=(Status.PENDING,), to=Status.IN_PROGRESS, started_at=now)
             log_action(session=session, action=Action.STARTED, actor=user, at=now)
             log_action(session=session, action=Action.ENTERED, actor=user, at=now)
+            session_event_emit(
+                type="session.started", session=session, actor=user, previous={"status": Status.PENDING}, now=now
+            )
             send_after_commit(signals.session_started, signals.session_updated, session_id=session.pk, actor=user)
         elif session.status in Session.ACTIVE_STATUSES:
             if now >= session.hard_end:
@@ -124,6 +131,13 @@ def session_request_end(*, session: Session, user: User, now: datetime | None = 
             end_requested_at=now,
         )
         log_action(session=session, action=Action.END_REQUESTED, actor=user, at=now)
+        session_event_emit(
+            type="session.end_requested",
+            session=session,
+            actor=user,
+            previous={"status": Status.IN_PROGRESS, "end_requested_by": None},
+            now=now,
+        )
         send_after_commit(signals.session_updated, session_id=session.pk, actor=user)
     return session
 
@@ -134,11 +148,13 @@ def session_decline_end(*, session: Session, user: User, now: datetime | None = 
         now = resolve_now(now)
         if session.status != Status.END_REQUEST_PENDING or session.end_requested_by_id == user.pk:
             raise InvalidState("There is no request to end from the other participant.")
+        previous = {"status": session.status, "end_requested_by": session.end_requested_by_id}
         Session.objects.filter(pk=session.pk).update(
             status=Status.IN_PROGRESS, end_requested_by=None, end_requested_at=None, updated_at=now
         )
         session.refresh_from_db()
         log_action(session=session, action=Action.END_DECLINED, actor=user, at=now)
+        session_event_emit(type="session.end_declined", session=session, actor=user, previous=previous, now=now)
         send_after_commit(signals.session_updated, session_id=session.pk, actor=user)
     return session
 
@@ -157,8 +173,10 @@ def session_complete(
     with transaction.atomic():
         session = lock_session(session)
         now = resolve_now(now)
+        previous = {"status": session.status}
         session = transition(session=session, allowed=allowed, to=Status.COMPLETED, condition=condition, ended_at=now)
         log_action(session=session, action=Action.COMPLETED, actor=actor, text=reason, at=now)
+        session_event_emit(type="session.completed", session=session, actor=actor, previous=previous, now=now)
         send_after_commit(signals.session_completed, signals.session_updated, session_id=session.pk, actor=actor)
     return session
 
