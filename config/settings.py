@@ -62,6 +62,7 @@ INSTALLED_APPS = [
     "chat",
     "recordings",
     "ratings",
+    "webhooks",
 ]
 
 MIDDLEWARE = [
@@ -152,6 +153,7 @@ CELERY_BEAT_SCHEDULE = {
     "sweep-processing-recordings": {"task": "recordings.tasks.sweep_processing_recordings", "schedule": 600.0},
     "moderate-ratings-backlog": {"task": "ratings.tasks.moderate_backlog", "schedule": 300.0},
     "dispatch-pending-events": {"task": "events.tasks.dispatch_pending_events", "schedule": 30.0},
+    "deliver-webhooks": {"task": "webhooks.tasks.deliver_due", "schedule": 5.0},
 }
 
 # --- Storage --------------------------------------------------------------------------
