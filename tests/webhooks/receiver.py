@@ -6,6 +6,7 @@ test scripted: a status, a sleep, a redirect, a large body."""
 from __future__ import annotations
 
 import base64
+import contextlib
 import hashlib
 import hmac
 import json
@@ -79,10 +80,8 @@ class WebhookReceiver:
                     self.send_header("Location", answer["location"])
                 self.send_header("Content-Length", str(len(out)))
                 self.end_headers()
-                try:
+                with contextlib.suppress(BrokenPipeError, ConnectionResetError):
                     self.wfile.write(out)
-                except (BrokenPipeError, ConnectionResetError):
-                    pass
 
         self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
         self.server.daemon_threads = True

@@ -10,9 +10,9 @@ import pytest
 from django.utils import timezone
 
 from events.services import event_emit
+from tests.webhooks.receiver import signature_valid
 from webhooks import services
 from webhooks.models import WebhookAttempt, WebhookDelivery, WebhookEndpoint
-from tests.webhooks.receiver import signature_valid
 
 pytestmark = pytest.mark.django_db
 
@@ -38,8 +38,12 @@ def test_a_delivery_is_signed_per_standard_webhooks_and_succeeds(endpoint_for, r
     assert got.headers["webhook-id"] == str(event.pk)
     assert abs(int(got.headers["webhook-timestamp"]) - timezone.now().timestamp()) < 5
     assert got.headers["content-type"] == "application/json"
-    assert got.json == {"id": str(event.pk), "type": "coach.verified", "created_at": got.json["created_at"],
-                        "data": {"coach_id": "c0ffee"}}
+    assert got.json == {
+        "id": str(event.pk),
+        "type": "coach.verified",
+        "created_at": got.json["created_at"],
+        "data": {"coach_id": "c0ffee"},
+    }
     delivery = WebhookDelivery.objects.get(event=event, endpoint=endpoint)
     assert (delivery.status, delivery.attempts, delivery.next_attempt_at) == ("SUCCEEDED", 1, None)
     (attempt,) = delivery.history.all()
