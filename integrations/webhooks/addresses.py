@@ -87,8 +87,8 @@ def refusal(ip: IPAddress, *, allow_private: bool = False) -> str | None:
         (ip.is_link_local, "a link-local address"),
         (ip.is_multicast, "a multicast address"),
         (ip.is_unspecified, "the unspecified address"),
-        (ip.is_private, "a private address"),
         (ip.is_reserved, "a reserved address"),
+        (ip.is_private, "a private address"),
     ):
         if test:
             return name

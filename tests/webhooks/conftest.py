@@ -20,7 +20,7 @@ def local_urls(settings):
 
 
 @pytest.fixture
-def endpoint_for(local_urls, receiver):
+def endpoint_for(db, local_urls, receiver):
     """``endpoint_for(path, events=())`` -> (endpoint, secret) registered through the service."""
     from webhooks import services
 
