@@ -48,7 +48,7 @@ def test_the_sweep_dispatches_what_no_task_handled(seen):
     assert events_dispatch_pending() >= 1
     assert seen == ["coach.verified"]
     assert events_dispatch_pending() == 0
-    assert EventReceipt.objects.filter(event=lost).count() == 1
+    assert EventReceipt.objects.filter(event=lost, consumer="probe").count() == 1
 
 
 def test_unknown_types_are_refused():
