@@ -314,6 +314,24 @@ SPECTACULAR_SETTINGS = {
         'Every error has the shape {"error": {"code", "message", "fields"?}}.'
     ),
     "VERSION": "1.0.0",
+    # 3.1 for its "webhooks": the events POSTed to receiving endpoints (webhooks/schema.py, docs/webhooks.md).
+    "OAS_VERSION": "3.1.0",
+    "WEBHOOKS": [
+        f"webhooks.schema.{name}"
+        for name in (
+            "session_booked",
+            "session_rescheduled",
+            "session_started",
+            "session_end_requested",
+            "session_end_declined",
+            "session_completed",
+            "session_cancelled",
+            "recording_available",
+            "recording_expired",
+            "rating_published",
+            "coach_verified",
+        )
+    ],
     "SERVE_INCLUDE_SCHEMA": False,
     "COMPONENT_SPLIT_REQUEST": True,
     "SCHEMA_PATH_PREFIX": r"/api/v1",
