@@ -14,6 +14,7 @@ from webhooks.services.fan_out import SEND_TASK, webhooks_fan_out, webhooks_fan_
 from webhooks.services.sending import (
     BATCH_SIZE,
     SENDER_BUDGET_SECONDS,
+    SENDER_LINGER_SECONDS,
     SendResult,
     delivery_body,
     webhook_deliveries_redeliver,
@@ -27,6 +28,7 @@ __all__ = [
     "ROTATION_OVERLAP",
     "SEND_TASK",
     "SENDER_BUDGET_SECONDS",
+    "SENDER_LINGER_SECONDS",
     "SendResult",
     "delivery_body",
     "webhook_deliveries_redeliver",

@@ -41,6 +41,9 @@ logger = logging.getLogger(__name__)
 Status = WebhookDelivery.Status
 BATCH_SIZE = 50
 SENDER_BUDGET_SECONDS = 20.0
+# A sender on a worker waits this long for more before it lets the endpoint go: under a steady flow
+# one sender keeps its connection and takes each new delivery, instead of a task per event.
+SENDER_LINGER_SECONDS = 2.0
 RESPONSE_KEPT_BYTES = 1024
 
 
@@ -180,7 +183,9 @@ def _record(
     return not disabled
 
 
-def _send_round(*, endpoint_id, clock: Callable[[], datetime], budget: float, batch_size: int) -> SendResult:
+def _send_round(
+    *, endpoint_id, clock: Callable[[], datetime], budget: float, batch_size: int, linger: float
+) -> SendResult:
     result = SendResult()
     token = uuid.uuid4().hex
     now = clock()
@@ -201,13 +206,18 @@ def _send_round(*, endpoint_id, clock: Callable[[], datetime], budget: float, ba
             allow_private=settings.WEBHOOK_ALLOW_PRIVATE_URLS,
             max_body=RESPONSE_KEPT_BYTES,
         ) as receiver:
+            idle_until = time.monotonic() + linger
             while True:
                 if time.monotonic() >= stop_at:
                     result.more = True
                     break
                 claim, batch = _claim(endpoint_id=endpoint_id, now=clock(), limit=batch_size)
                 if not batch:
-                    break
+                    if time.monotonic() >= idle_until:
+                        break
+                    time.sleep(0.1)
+                    continue
+                idle_until = time.monotonic() + linger
                 outcomes = []
                 for delivery in batch:
                     if time.monotonic() >= stop_at:
@@ -230,14 +240,18 @@ def webhook_endpoint_send_due(
     budget_seconds: float = SENDER_BUDGET_SECONDS,
     batch_size: int = BATCH_SIZE,
     requeue: bool = True,
+    linger_seconds: float = 0.0,
 ) -> SendResult:
     """Send ``endpoint_id``'s due deliveries, unless another sender has the endpoint. ``now`` fixes
     the clock (tests); otherwise real time. With ``requeue``, a sender that used up its budget
-    queues itself again (on a worker; eager runs leave the rest to ``deliver_webhooks``)."""
+    queues itself again (on a worker; eager runs leave the rest to ``deliver_webhooks``).
+    ``linger_seconds``: how long to wait for more before letting go (the worker task's choice)."""
     clock = (lambda: now) if now is not None else timezone.now
     total = SendResult()
     for _ in range(3):
-        result = _send_round(endpoint_id=endpoint_id, clock=clock, budget=budget_seconds, batch_size=batch_size)
+        result = _send_round(
+            endpoint_id=endpoint_id, clock=clock, budget=budget_seconds, batch_size=batch_size, linger=linger_seconds
+        )
         total.add(result)
         total.busy, total.more = result.busy, result.more
         # Deliveries written while we held the endpoint woke no sender (fan-out saw this one at
