@@ -167,6 +167,20 @@ def _rss_mib(pids: list[int]) -> float:
     return total / 1024
 
 
+def _cpu_seconds(pids: list[int]) -> float:
+    """User + system CPU time of ``pids``: what the relay cost, whatever else the machine was doing."""
+    ticks = os.sysconf("SC_CLK_TCK")
+    total = 0
+    for pid in pids:
+        try:
+            with open(f"/proc/{pid}/stat") as stat:
+                fields = stat.read().rsplit(")", 1)[1].split()
+            total += int(fields[11]) + int(fields[12])
+        except FileNotFoundError:
+            continue
+    return total / ticks
+
+
 def _worker_pids(parent: int) -> list[int]:
     out = subprocess.run(["ps", "-o", "pid=", "--ppid", str(parent)], capture_output=True, text=True, check=False)  # noqa: S603, S607
     return [parent, *(int(p) for p in out.stdout.split())]
@@ -226,6 +240,7 @@ def relay(label: str, live_urls: list[str], dead_urls: list[str], queue: str) ->
     beat_thread.start()
     pids = _worker_pids(workers.pid)
     memory = [_rss_mib(pids)]
+    cpu0 = _cpu_seconds(pids)  # booting Django in each worker is not the relay's cost
     t0 = time.perf_counter()
     from django.db import transaction
 
@@ -245,6 +260,7 @@ def relay(label: str, live_urls: list[str], dead_urls: list[str], queue: str) ->
             break
         time.sleep(0.25)
     elapsed = time.perf_counter() - t0
+    cpu = _cpu_seconds(_worker_pids(workers.pid)) - cpu0
     stop.set()
     beat_thread.join(timeout=30)
     workers.send_signal(signal.SIGTERM)
@@ -257,6 +273,10 @@ def relay(label: str, live_urls: list[str], dead_urls: list[str], queue: str) ->
     print(
         f"   {EVENTS} events emitted in {emitted:.1f} s; {done}/{target} deliveries to the {len(live)} live "
         f"receivers succeeded after {elapsed:.1f} s ({done / elapsed:.0f}/s)"
+    )
+    print(
+        f"   workers' CPU: {cpu:.1f} s, {1000 * cpu / max(done, 1):.1f} ms per delivery "
+        f"({1000 * cpu / max(done, 1) * len(live):.1f} ms per event to {len(live)} endpoints)"
     )
     if dead_urls:
         print(f"   deliveries to the broken endpoints attempted meanwhile: {attempts_dead}")
