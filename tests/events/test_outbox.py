@@ -17,11 +17,13 @@ pytestmark = pytest.mark.django_db(transaction=True)
 def seen(monkeypatch):
     """A consumer registered for the test (the registry is the seam; nothing of ours is mocked)."""
     calls: list[str] = []
-    saved = registry.consumers()
+    saved, saved_batch = registry.consumers(), dict(registry._batch_handlers)
     registry.register_consumer("probe", lambda event: calls.append(event.type))
     yield calls
     registry._consumers.clear()
     registry._consumers.update(saved)
+    registry._batch_handlers.clear()
+    registry._batch_handlers.update(saved_batch)
 
 
 def test_an_event_reaches_each_consumer_once_after_commit(seen):
