@@ -18,6 +18,7 @@ from accounts.errors import InvalidCredentials, LoginThrottled
 from accounts.models import CoachProfile, User
 from config.api.errors import PermissionDeniedError, ValidationFailed
 from config.ratelimit import window_count, window_hit, window_reset
+from events.services import event_emit
 
 
 def user_register(*, email: str, password: str, first_name: str, last_name: str, role: str) -> User:
@@ -184,7 +185,10 @@ def coach_verify(*, coach: User, actor: User | None = None, now: datetime | None
     if not coach.is_coach:
         raise ValidationFailed(f"{coach.email} is not a coach account.")
     coach_profile_of(coach)
-    updated = CoachProfile.objects.filter(user=coach, is_verified=False).update(
-        is_verified=True, verified_at=now or timezone.now(), verified_by=actor
-    )
+    with transaction.atomic():
+        updated = CoachProfile.objects.filter(user=coach, is_verified=False).update(
+            is_verified=True, verified_at=now or timezone.now(), verified_by=actor
+        )
+        if updated:
+            event_emit(type="coach.verified", data={"coach_id": str(coach.pk)})
     return bool(updated)

@@ -66,6 +66,7 @@ INSTALLED_APPS = [
     "availability",
     "notifications",
     "privacy",
+    "webhooks",
     # Demo data for `make run` (`manage.py seed_demo`): it uses every app, so none imports it.
     "demo",
 ]
@@ -159,6 +160,8 @@ CELERY_TASK_EAGER_PROPAGATES = True
 CELERY_TASK_ACKS_LATE = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TIMEZONE = "UTC"
+# Workers of one deployment (or one benchmark) share a queue; another's workers on the same Redis never take its tasks.
+CELERY_TASK_DEFAULT_QUEUE = env.str("CELERY_TASK_DEFAULT_QUEUE", default="celery")
 CELERY_BEAT_SCHEDULE = {
     "close-stale-sessions": {"task": "sessions_app.tasks.close_stale_sessions", "schedule": 60.0},
     "expire-recordings": {"task": "recordings.tasks.expire_recordings", "schedule": 3600.0},
@@ -174,6 +177,7 @@ CELERY_BEAT_SCHEDULE = {
     # Daily top-up of the weekly schedules (PUT coach/schedule publishes at once).
     "publish-schedules": {"task": "availability.tasks.publish_schedules", "schedule": crontab(hour=0, minute=15)},
     "send-due-notifications": {"task": "notifications.tasks.send_due_notifications", "schedule": 60.0},
+    "deliver-webhooks": {"task": "webhooks.tasks.deliver_due", "schedule": 5.0},
 }
 
 # --- Storage --------------------------------------------------------------------------
@@ -273,6 +277,18 @@ CANCEL_FREE_HOURS = env.int("CANCEL_FREE_HOURS", default=12)
 LATE_AFTER_MINUTES = env.int("LATE_AFTER_MINUTES", default=10)
 PROBLEM_REPORT_WINDOW_HOURS = env.int("PROBLEM_REPORT_WINDOW_HOURS", default=72)
 POSTPONE_REQUEST_TTL_HOURS = env.int("POSTPONE_REQUEST_TTL_HOURS", default=48)
+
+# --- Events and outgoing webhooks (SPEC section 7, docs/webhooks.md) ---------------------------
+EVENTS_ENABLED = env_bool("EVENTS_ENABLED", default=True)  # false only to measure the outbox's cost
+WEBHOOK_ALLOW_PRIVATE_URLS = env_bool("WEBHOOK_ALLOW_PRIVATE_URLS", default=False)
+WEBHOOK_TIMEOUT_SECONDS = env.float("WEBHOOK_TIMEOUT_SECONDS", default=10.0)
+# Delays before the 2nd, 3rd, ... attempt (the Standard Webhooks schedule); after the last, FAILED.
+WEBHOOK_RETRY_SCHEDULE_SECONDS = env.list(
+    "WEBHOOK_RETRY_SCHEDULE_SECONDS", cast=int, default=[5, 300, 1800, 7200, 18000, 36000, 36000]
+)
+WEBHOOK_DISABLE_AFTER_DAYS = env.int("WEBHOOK_DISABLE_AFTER_DAYS", default=5)
+if WEBHOOK_TIMEOUT_SECONDS <= 0 or any(d < 0 for d in WEBHOOK_RETRY_SCHEDULE_SECONDS):
+    raise ImproperlyConfigured("WEBHOOK_TIMEOUT_SECONDS must be positive and retry delays not negative.")
 
 for _name in (
     "MIN_BOOKING_NOTICE_MINUTES",
@@ -391,6 +407,24 @@ SPECTACULAR_SETTINGS = {
         'Every error has the shape {"error": {"code", "message", "fields"?}}.'
     ),
     "VERSION": "1.0.0",
+    # 3.1 for its "webhooks": the events POSTed to receiving endpoints (webhooks/schema.py, docs/webhooks.md).
+    "OAS_VERSION": "3.1.0",
+    "WEBHOOKS": [
+        f"webhooks.schema.{name}"
+        for name in (
+            "session_booked",
+            "session_rescheduled",
+            "session_started",
+            "session_end_requested",
+            "session_end_declined",
+            "session_completed",
+            "session_cancelled",
+            "recording_available",
+            "recording_expired",
+            "rating_published",
+            "coach_verified",
+        )
+    ],
     "SERVE_INCLUDE_SCHEMA": False,
     "COMPONENT_SPLIT_REQUEST": True,
     "SCHEMA_PATH_PREFIX": r"/api/v1",

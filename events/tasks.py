@@ -10,6 +10,11 @@ def dispatch_event(event_id: str) -> list[str]:
     return services.event_dispatch(event_id=event_id)
 
 
+@shared_task(name="events.tasks.dispatch_events", acks_late=True)
+def dispatch_events(event_ids: list[str]) -> int:
+    return services.events_dispatch(event_ids=event_ids)
+
+
 @shared_task(name="events.tasks.dispatch_pending_events")
 def dispatch_pending_events() -> int:
     return services.events_dispatch_pending()

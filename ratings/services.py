@@ -23,6 +23,7 @@ from config.api.errors import InvalidState, NotFoundError, PermissionDeniedError
 from config.tasks import enqueue_on_commit
 from ratings import moderation
 from ratings.errors import AlreadyRated, RatingInvalid
+from ratings.events import rating_published_emit
 from ratings.models import (
     CRITERIA_BY_RATER_ROLE,
     FEEDBACK_MAX_LENGTH,
@@ -180,6 +181,7 @@ def rating_auto_moderate(*, rating_id) -> Rating | None:
             return None
         if new_status == Rating.Status.APPROVED:
             rating_recompute_for_coach(coach_id=rating.ratee_id)
+            rating_published_emit(rating_id=rating_id)
     logger.info("Rating %s auto-moderated: %s %s", rating_id, new_status, reasons)
     return Rating.objects.get(pk=rating_id)
 
@@ -241,6 +243,8 @@ def _decide(*, rating: Rating, moderator: User, to: str, rejection_reason: str =
         )
         if (was_public or to == Rating.Status.APPROVED) and current.rater_role == Rating.RaterRole.CUSTOMER:
             rating_recompute_for_coach(coach_id=current.ratee_id)
+        if to == Rating.Status.APPROVED:
+            rating_published_emit(rating_id=current.pk)
     logger.info("Rating %s %s by %s", current.pk, to, moderator.pk)
     return current
 

@@ -55,8 +55,8 @@ def main() -> None:
     setup_test_environment()
     old_name = connection.creation.create_test_db(verbosity=0, autoclobber=True)
     try:
-        from tests.conftest import client_for
         from tests.factories import AppointmentFactory, CoachFactory, CustomerFactory, SessionFactory
+        from tests.helpers.api import client_for
 
         now = timezone.now()
         coaches = [CoachFactory() for _ in range(50)]

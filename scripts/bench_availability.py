@@ -153,8 +153,8 @@ def bench_free_list() -> None:
     from availability.services import Rule, Schedule, schedule_replace
     from sessions_app import selectors
     from sessions_app.models import Appointment
-    from tests.conftest import client_for
     from tests.factories import CoachFactory, CustomerFactory, SessionFactory
+    from tests.helpers.api import client_for
 
     coach = CoachFactory()
     # 08:00-19:00 every day in 60-minute slots: 11 a day, ~300 in four weeks.

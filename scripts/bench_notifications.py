@@ -8,9 +8,8 @@
    real SMTP server (aiosmtpd) and a local FCM v1 server with its OAuth exchange, one device per
    recipient: time, rate, the growth of the process's resident memory during the run, and checks that each
    went out once (deliveries SENT with one attempt, one push per notification id, N e-mails).
-2. Booking latency with notifications on vs off: scheduled bookings through the API, the outbox
-   event of each written as the booking service will write it (its events issue; here a receiver
-   of ``session_booked``), tasks sent to a broker (not run in the request), as in production.
+2. Booking latency with notifications on vs off: scheduled bookings through the API, whose service
+   writes the outbox event, tasks sent to a broker (not run in the request), as in production.
 """
 
 from __future__ import annotations
@@ -216,20 +215,16 @@ def _worker_process(app, redis_url: str, enabled: bool):
 
 
 def bench_booking(rounds: int) -> None:
-    """Scheduled bookings through the API, tasks going to a broker as in production. The booking's
-    outbox event is written as the booking service will write it (a receiver of ``session_booked``
-    here, until the events issue lands): "no event" is today's request; "off" writes the event with
-    notifications disabled; "on" writes it while a Celery worker plans and sends the notifications to
-    the fakes: with ``REDIS_URL`` a worker process on a private queue (as in production), else a
+    """Scheduled bookings through the API, tasks going to a broker as in production. "no event" runs
+    with ``EVENTS_ENABLED`` off (no outbox row); "off" writes the event with notifications disabled;
+    "on" writes it while a Celery worker plans and sends the notifications to the fakes: with ``REDIS_URL`` a
+    worker process on a private queue (as in production), else a
     thread of this process (which then competes for the same interpreter)."""
     from celery.contrib.testing.worker import start_worker
 
     from config.celery import app
-    from events.services import event_emit
-    from sessions_app import signals
-    from sessions_app.serializers import SessionSerializer
-    from tests.conftest import client_for
     from tests.factories import AppointmentFactory, CoachFactory, CustomerFactory
+    from tests.helpers.api import client_for
 
     app.conf.task_always_eager = False
     logging.getLogger("celery").setLevel(logging.WARNING)
@@ -237,17 +232,10 @@ def bench_booking(rounds: int) -> None:
     base = timezone.now() + timedelta(days=300)
     offset = iter(range(10**6))
 
-    def emit_booked(sender, session, actor, **kwargs):
-        event_emit(
-            type="session.booked",
-            data={"session": dict(SessionSerializer(session).data), "actor": {"id": str(actor.pk), "role": "customer"}},
-            session_id=session.pk,
-        )
-
     def run(*, emit: bool, enabled: bool) -> list[float]:
         settings.NOTIFICATIONS_ENABLED = enabled
-        if emit:
-            signals.session_booked.connect(emit_booked, dispatch_uid="bench-emit")
+        # The booking service writes the outbox event; EVENTS_ENABLED switches that off for the floor.
+        settings.EVENTS_ENABLED = emit
         client = client_for(CustomerFactory())
         samples = []
         for _ in range(rounds):
@@ -257,7 +245,7 @@ def bench_booking(rounds: int) -> None:
             samples.append((time.perf_counter() - t0) * 1000)
             assert res.status_code == 201, res.content
             time.sleep(0.02)  # a request rate the worker keeps up with, as in real use
-        signals.session_booked.disconnect(dispatch_uid="bench-emit")
+        settings.EVENTS_ENABLED = True
         return sorted(samples)
 
     # SQLite's shared in-memory test database cannot take a second writer: no worker there.

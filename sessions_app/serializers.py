@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from django.utils import timezone
 from drf_spectacular.utils import extend_schema_field, inline_serializer
 from rest_framework import serializers
@@ -9,7 +11,9 @@ from config.api.fields import StrictDateTimeField
 from sessions_app import registry
 from sessions_app.models import Appointment, PostponeRequest, ProblemReport, Session, SessionLog
 from sessions_app.selectors import SessionReportView
-from sessions_app.services import CallCredentials
+
+if TYPE_CHECKING:  # the services render sessions for their events: a real import would be a cycle
+    from sessions_app.services import CallCredentials
 
 
 class AppointmentSerializer(serializers.ModelSerializer):

@@ -14,6 +14,7 @@ from django.db.models import Q
 from django.utils import timezone
 
 from integrations.agora.cloud_recording import RecordedFile
+from recordings.events import recording_event_emit
 from recordings.models import Recording, RecordingFile
 from recordings.services._common import Status, recording_fail, recordings_storage, resolve_now
 
@@ -94,7 +95,11 @@ def recording_finish_if_ready(*, recording_id) -> bool:
         fields["size_bytes"] = total
     if durations:
         fields["duration_seconds"] = max(durations)
-    return bool(Recording.objects.filter(pk=recording.pk, status=Status.PROCESSING).update(**fields))
+    with transaction.atomic():
+        if not Recording.objects.filter(pk=recording.pk, status=Status.PROCESSING).update(**fields):
+            return False
+        recording_event_emit(type="recording.available", recording_id=recording.pk)
+    return True
 
 
 # --- lost "uploaded" events ------------------------------------------------------------------------

@@ -12,6 +12,7 @@ from django.utils import timezone
 from accounts.models import User
 from config import mp4
 from config.api.errors import ValidationFailed
+from recordings.events import recording_event_emit
 from recordings.models import Recording, RecordingFile
 from recordings.services._common import Status, recordings_storage
 from sessions_app.errors import InvalidState
@@ -67,4 +68,5 @@ def recording_import(*, session: Session, fileobj: IO[bytes], actor: User | None
             size_bytes=size,
         )
         RecordingFile.objects.create(recording=recording, name=name, size_bytes=size, duration_seconds=duration)
+        recording_event_emit(type="recording.available", recording_id=recording.pk)
     return recording

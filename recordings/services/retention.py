@@ -15,6 +15,7 @@ from django.db.models import Q, QuerySet
 
 from config.api.errors import ValidationFailed
 from recordings.errors import RecordingUnavailable
+from recordings.events import recordings_expired_emit
 from recordings.models import Recording, RecordingFile
 from recordings.services._common import Status, recordings_storage, resolve_now
 from sessions_app.errors import InvalidState
@@ -78,6 +79,7 @@ def _expire_claimed(*, token: str, now: datetime) -> tuple[int, list]:
         expired = Recording.objects.filter(pk__in=done, expiry_claim=token).update(
             status=Status.EXPIRED, expired_at=now, expiry_claim="", expiry_claimed_at=None, updated_at=now
         )
+        recordings_expired_emit(ids=done, now=now)
         Recording.objects.filter(pk__in=failed, expiry_claim=token).update(expiry_claim="", expiry_claimed_at=None)
     return expired, failed
 

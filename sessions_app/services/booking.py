@@ -20,6 +20,7 @@ from sessions_app.errors import (
     InvalidState,
     SlotUnavailable,
 )
+from sessions_app.events import session_event_emit
 from sessions_app.models import Appointment, PostponeRequest, Session, SessionNumber
 from sessions_app.services._common import (
     Action,
@@ -123,6 +124,7 @@ def _new_session(
         created_at=now,
     )
     log_action(session=session, action=Action.BOOKED, actor=customer, at=now)
+    session_event_emit(type="session.booked", session=session, actor=customer, now=now)
     return session
 
 
@@ -323,7 +325,13 @@ def session_reschedule(*, session: Session, actor: User, appointment_id, now: da
     try:
         with transaction.atomic():
             lock_coach_and_slot(coach_id=session.coach_id, appointment=appointment)
+            previous = {
+                "appointment_id": session.appointment_id,
+                "scheduled_start": session.scheduled_start,
+                "scheduled_end": session.scheduled_end,
+            }
             session = move_locked(session=session, appointment=appointment, actor=actor, now=now)
+            session_event_emit(type="session.rescheduled", session=session, actor=actor, previous=previous, now=now)
     except IntegrityError as exc:
         if is_exclusion_violation(exc):
             raise SlotUnavailable("This time is no longer available.") from exc

@@ -16,6 +16,7 @@ from sessions_app.errors import (
     InvalidState,
     OutsideJoinWindow,
 )
+from sessions_app.events import session_event_emit
 from sessions_app.models import PostponeRequest, Session
 from sessions_app.services._common import (
     NO_SHOW,
@@ -68,6 +69,9 @@ def session_cancel(
         )
         text = f"{reason} (late cancellation)".strip() if late else reason
         log_action(session=session, action=Action.CANCELLED, actor=actor, text=text, at=now)
+        session_event_emit(
+            type="session.cancelled", session=session, actor=actor, previous={"status": Status.PENDING}, now=now
+        )
         send_after_commit(signals.session_cancelled, signals.session_updated, session_id=session.pk, actor=actor)
     return session
 
@@ -122,6 +126,9 @@ def session_start_call(*, session: Session, actor: User, now: datetime | None = 
             session = transition(session=session, allowed=(Status.PENDING,), to=Status.IN_PROGRESS, started_at=now)
             log_action(session=session, action=Action.STARTED, actor=actor, at=now)
             log_action(session=session, action=Action.ENTERED, actor=actor, at=now)
+            session_event_emit(
+                type="session.started", session=session, actor=actor, previous={"status": Status.PENDING}, now=now
+            )
             send_after_commit(signals.session_started, signals.session_updated, session_id=session.pk, actor=actor)
             # Still under the row lock: the first caller makes the key, everyone after reads it.
             encryption = session_media_encryption(session=session)
@@ -178,6 +185,13 @@ def session_request_end(*, session: Session, actor: User, now: datetime | None =
             end_requested_at=now,
         )
         log_action(session=session, action=Action.END_REQUESTED, actor=actor, at=now)
+        session_event_emit(
+            type="session.end_requested",
+            session=session,
+            actor=actor,
+            previous={"status": Status.IN_PROGRESS, "end_requested_by": None},
+            now=now,
+        )
         send_after_commit(signals.session_updated, session_id=session.pk, actor=actor)
     return session
 
@@ -188,11 +202,13 @@ def session_decline_end(*, session: Session, actor: User, now: datetime | None =
         now = resolve_now(now)
         if session.status != Status.END_REQUEST_PENDING or session.end_requested_by_id == actor.pk:
             raise InvalidState("There is no request to end from the other participant.")
+        previous = {"status": session.status, "end_requested_by": session.end_requested_by_id}
         Session.objects.filter(pk=session.pk).update(
             status=Status.IN_PROGRESS, end_requested_by=None, end_requested_at=None, updated_at=now
         )
         session.refresh_from_db()
         log_action(session=session, action=Action.END_DECLINED, actor=actor, at=now)
+        session_event_emit(type="session.end_declined", session=session, actor=actor, previous=previous, now=now)
         send_after_commit(signals.session_updated, session_id=session.pk, actor=actor)
     return session
 
@@ -211,11 +227,13 @@ def session_complete(
     with transaction.atomic():
         session = lock_session(session)
         now = resolve_now(now)
+        previous = {"status": session.status}
         session = transition(session=session, allowed=allowed, to=Status.COMPLETED, condition=condition, ended_at=now)
         # Decided from the join/leave record at the end: a session one side never joined is a no-show.
         Session.objects.filter(pk=session.pk).update(**attendance_fields(session=session))
         session.refresh_from_db()
         log_action(session=session, action=Action.COMPLETED, actor=actor, text=reason, at=now)
+        session_event_emit(type="session.completed", session=session, actor=actor, previous=previous, now=now)
         send_after_commit(signals.session_completed, signals.session_updated, session_id=session.pk, actor=actor)
     return session
 

@@ -14,7 +14,6 @@ from notifications.models import Delivery, Notification
 from notifications.services import send_due_notifications
 from sessions_app.models import Session
 from tests.factories import AppointmentFactory, CustomerFactory
-from tests.notifications.conftest import emit
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -25,7 +24,6 @@ def _book(api, coach, customer, *, hours=48) -> Session:
     res = api(customer).post("/api/v1/sessions", {"type": "SCHEDULED", "appointment_id": str(slot.pk)})
     assert res.status_code == 201, res.json()
     session = Session.objects.get(pk=res.json()["id"])
-    emit("session.booked", session, actor=customer)  # hand-emitted until the booking service emits
     return session
 
 

@@ -13,7 +13,6 @@ from notifications.models import Delivery, Device, Notification
 from notifications.services import send_due_notifications
 from sessions_app.models import Session
 from tests.factories import AppointmentFactory
-from tests.notifications.conftest import emit
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -26,7 +25,6 @@ def _book_instant(api, coach, customer) -> Session:
     res = api(customer).post("/api/v1/sessions", {"type": "INSTANT", "coach_id": str(coach.pk), "duration_minutes": 30})
     assert res.status_code == 201, res.json()
     session = Session.objects.get(pk=res.json()["id"])
-    emit("session.booked", session, actor=customer)  # hand-emitted until the booking service emits
     return session
 
 
@@ -88,7 +86,6 @@ def test_join_open_push_is_high_priority_and_sent_once(api, fcm, coach, customer
     slot = AppointmentFactory(coach=coach, start=start)
     res = api(customer).post("/api/v1/sessions", {"type": "SCHEDULED", "appointment_id": str(slot.pk)})
     session = Session.objects.get(pk=res.json()["id"])
-    emit("session.booked", session, actor=customer)  # hand-emitted
     opens = session.scheduled_start - timedelta(minutes=10)
     send_due_notifications(now=opens)
     send_due_notifications(now=opens + timedelta(minutes=1))

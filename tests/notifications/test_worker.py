@@ -13,7 +13,6 @@ from notifications.kinds import Kind
 from notifications.models import Delivery, Notification
 from sessions_app import services
 from tests.factories import AppointmentFactory
-from tests.notifications.conftest import emit
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -30,7 +29,6 @@ def _wait_for(check, timeout: float = 20.0) -> bool:
 def test_booking_notifications_go_through_the_worker(live_celery_worker, coach, customer):
     slot = AppointmentFactory(coach=coach, start=(timezone.now() + timedelta(days=2)).replace(second=0, microsecond=0))
     session = services.session_book_scheduled(customer=customer, appointment_id=slot.pk)
-    emit("session.booked", session, actor=customer)  # hand-emitted until the booking service emits
     assert _wait_for(lambda: Delivery.objects.filter(status="SENT").count() == 2)
     assert set(Notification.objects.filter(kind=Kind.SESSION_BOOKED).values_list("recipient_id", flat=True)) == {
         coach.pk,

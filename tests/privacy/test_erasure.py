@@ -347,3 +347,20 @@ def test_erasure_deletes_devices_notifications_and_emailed_links(api, customer):
     assert not Device.objects.filter(user=customer).exists()
     assert not Notification.objects.filter(recipient=customer).exists()
     assert not AccountToken.objects.filter(user=customer).exists()
+
+
+def test_erasure_rewrites_the_persons_names_in_stored_events(api, coach, customer):
+    from events.models import Event
+    from tests.factories import AppointmentFactory
+
+    slot = AppointmentFactory(coach=coach)
+    client = api(customer)
+    booked = client.post("/api/v1/sessions", {"type": "SCHEDULED", "appointment_id": str(slot.id)}, format="json")
+    assert booked.status_code == 201
+    event = Event.objects.get(type="session.booked")
+    assert event.data["session"]["customer"]["first_name"] == customer.first_name
+    assert _delete_me(client).status_code == 204
+    event.refresh_from_db()
+    assert event.data["session"]["customer"]["first_name"] == "Deleted user"
+    assert event.data["session"]["coach"]["first_name"] == coach.first_name  # the other side is untouched
+    assert customer.first_name not in str(Event.objects.values_list("data", flat=True)[::1])
