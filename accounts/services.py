@@ -139,6 +139,9 @@ def user_login(*, email: str, password: str, address: str) -> tuple[AuthToken, s
         _count_failure(address_key, window)
         raise InvalidCredentials()
     cache.delete(account_key)
+    # The request authentication no longer sweeps a user's expired tokens on every request
+    # (config/api/authentication.py): they go here, once per login.
+    AuthToken.objects.filter(user=user, expiry__lt=timezone.now()).delete()
     instance, token = AuthToken.objects.create(user=user)
     User.objects.filter(pk=user.pk).update(last_login=timezone.now())
     return instance, token
