@@ -61,7 +61,7 @@ def main() -> None:
             assert client.get(path).status_code == 200, path
         queries: list[str] = []
 
-        def record(execute, sql, params, many, context):
+        def record(execute, sql, params, many, context, queries=queries):
             queries.append(sql)
             return execute(sql, params, many, context)
 
