@@ -11,12 +11,16 @@ rate's duration; ``Retry-After`` is the time until the window ends.
 
 from __future__ import annotations
 
+from django.core.cache import caches
 from django.core.cache.backends.redis import RedisCache
+from django.utils.connection import ConnectionProxy
 from rest_framework import throttling
 
 
 def _hit(cache, key: str, timeout: int) -> int:
     """Count one request under ``key`` (which expires after ``timeout`` seconds); the new count."""
+    if isinstance(cache, ConnectionProxy):  # DRF's ``cache`` is django.core.cache.cache: the backend behind it
+        cache = caches["default"]
     if isinstance(cache, RedisCache):
         full_key = cache.make_and_validate_key(key)
         pipe = cache._cache.get_client(full_key, write=True).pipeline(transaction=False)  # noqa: SLF001
