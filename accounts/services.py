@@ -121,6 +121,9 @@ def user_login(*, email: str, password: str, address: str) -> tuple[AuthToken, s
         window_hit(address_key, window_seconds=window)
         raise InvalidCredentials()
     window_reset(account_key)
+    # The request authentication no longer sweeps a user's expired tokens on every request
+    # (config/api/authentication.py): they go here, once per login.
+    AuthToken.objects.filter(user=user, expiry__lt=timezone.now()).delete()
     instance, token = AuthToken.objects.create(user=user)
     User.objects.filter(pk=user.pk).update(last_login=timezone.now())
     return instance, token

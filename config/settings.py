@@ -73,6 +73,8 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    # Admin CSS/JS from the process itself (issue 10): no proxy needed in front for /static/.
+    "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     # Notifications issue: Accept-Language (ar/en) picks the language; the user's own comes next
     # (config/api/language.py, once the user is known), else English.
@@ -116,9 +118,35 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     DATABASES["default"].setdefault("OPTIONS", {}).update(
         {"timeout": 20, "transaction_mode": "IMMEDIATE", "init_command": "PRAGMA journal_mode=WAL;"}
     )
+# --- PostgreSQL connections: one bounded pool per process (issue 10) -----------------------
+# Under ASGI every request runs in a thread of its own, so a persistent connection (CONN_MAX_AGE)
+# is never reused and PostgreSQL runs out of connections under load. Django's psycopg pool gives
+# every server mode the same bound: at most DATABASE_POOL_MAX_SIZE connections per process, reused
+# across requests; a request beyond them waits up to DATABASE_POOL_TIMEOUT seconds for one (then a
+# database error) instead of opening more. Django requires CONN_MAX_AGE=0 with the pool: a request
+# hands its connection back when it ends. DATABASE_POOL=false restores plain connections.
+elif env_bool("DATABASE_POOL", default=True):
+    DATABASE_POOL_MIN_SIZE = env.int("DATABASE_POOL_MIN_SIZE", default=2)
+    DATABASE_POOL_MAX_SIZE = env.int("DATABASE_POOL_MAX_SIZE", default=8)
+    DATABASE_POOL_TIMEOUT = env.float("DATABASE_POOL_TIMEOUT", default=10.0)
+    if not 0 <= DATABASE_POOL_MIN_SIZE <= DATABASE_POOL_MAX_SIZE or DATABASE_POOL_MAX_SIZE < 1:
+        raise ImproperlyConfigured("DATABASE_POOL_MIN_SIZE must lie between 0 and DATABASE_POOL_MAX_SIZE (>= 1).")
+    if DATABASE_POOL_TIMEOUT <= 0:
+        raise ImproperlyConfigured("DATABASE_POOL_TIMEOUT must be a positive number of seconds.")
+    DATABASES["default"]["CONN_MAX_AGE"] = 0
+    DATABASES["default"].setdefault("OPTIONS", {})["pool"] = {
+        "min_size": DATABASE_POOL_MIN_SIZE,
+        "max_size": DATABASE_POOL_MAX_SIZE,
+        "timeout": DATABASE_POOL_TIMEOUT,
+        # Idle connections above min_size are closed after a minute; every connection is renewed
+        # after half an hour, so a restarted PostgreSQL or a rotated password is picked up.
+        "max_idle": 60.0,
+        "max_lifetime": 1800.0,
+    }
 else:
-    DATABASES["default"]["CONN_MAX_AGE"] = env.int("DATABASE_CONN_MAX_AGE", default=60)
+    DATABASES["default"]["CONN_MAX_AGE"] = env.int("DATABASE_CONN_MAX_AGE", default=0)
     DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
+# --- end of PostgreSQL connections -----------------------------------------------------------
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTH_USER_MODEL = "accounts.User"
@@ -140,6 +168,10 @@ USE_TZ = True
 
 STATIC_URL = "static/"
 STATIC_ROOT = BASE_DIR / "staticfiles"
+# WhiteNoise serves STATIC_ROOT (filled by collectstatic, which `make serve` runs); in development
+# it finds the files in the apps directly, so `make run` needs no collectstatic.
+WHITENOISE_USE_FINDERS = DEBUG
+WHITENOISE_AUTOREFRESH = DEBUG
 MEDIA_URL = "/media/"
 MEDIA_ROOT = env.path("MEDIA_ROOT", default=BASE_DIR / "media")
 
@@ -371,7 +403,8 @@ if any(v <= 0 for v in REMINDER_OFFSETS_MINUTES):
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": ["config.api.authentication.BearerTokenAuthentication"],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
-    "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
+    # orjson, same bytes as DRF's JSONRenderer (config/api/renderers.py).
+    "DEFAULT_RENDERER_CLASSES": ["config.api.renderers.OrjsonRenderer"],
     "DEFAULT_PARSER_CLASSES": [
         "config.api.parsers.JSONParser",
         "rest_framework.parsers.MultiPartParser",
@@ -382,9 +415,10 @@ REST_FRAMEWORK = {
     "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "EXCEPTION_HANDLER": "config.api.exceptions.exception_handler",
+    # One cache round trip a request (config/api/throttling.py), not DRF's timestamp lists.
     "DEFAULT_THROTTLE_CLASSES": [
-        "rest_framework.throttling.AnonRateThrottle",
-        "rest_framework.throttling.UserRateThrottle",
+        "config.api.throttling.AnonRateThrottle",
+        "config.api.throttling.UserRateThrottle",
     ],
     "DEFAULT_THROTTLE_RATES": {
         "user": env.str("API_THROTTLE_USER", default="600/min"),

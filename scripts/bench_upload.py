@@ -24,7 +24,7 @@ PYTHON = sys.executable
 BIN = Path(PYTHON).parent
 MIB = 1024 * 1024
 UPLOAD_MIB = int(os.environ.get("BENCH_UPLOAD_MIB", "90"))
-SERVERS = os.environ.get("BENCH_SERVERS", "uvicorn,daphne").split(",")
+SERVERS = os.environ.get("BENCH_SERVERS", "gunicorn,uvicorn,daphne").split(",")
 
 SETUP = """
 from datetime import timedelta
@@ -66,6 +66,10 @@ def _free_port() -> int:
 
 
 def _peak_rss_mib(pid: int) -> float:
+    # gunicorn's master only supervises: its worker process reads the body.
+    children = Path(f"/proc/{pid}/task/{pid}/children").read_text().split()
+    if children and Path(f"/proc/{pid}/cmdline").read_bytes().find(b"gunicorn") >= 0:
+        pid = int(children[0])
     for line in Path(f"/proc/{pid}/status").read_text().splitlines():
         if line.startswith("VmHWM:"):
             return int(line.split()[1]) / 1024
@@ -122,10 +126,23 @@ def run(server: str) -> None:
             raise SystemExit(f"setting up the session failed:\n{done.stderr}")
         out = done.stdout.split()
         session_id, token = out[-2], out[-1]
-        port = _free_port()
+        port = int(os.environ.get("BENCH_PORT") or _free_port())
         command = {
             "uvicorn": [str(BIN / "uvicorn"), "config.asgi:application", "--port", str(port), "--log-level", "warning"],
             "daphne": [str(BIN / "daphne"), "-p", str(port), "config.asgi:application"],
+            # make serve's HTTP server (WSGI): Django reads the body as the upload handlers ask for it.
+            "gunicorn": [
+                str(BIN / "gunicorn"),
+                "config.wsgi:application",
+                "-b",
+                f"127.0.0.1:{port}",
+                "-k",
+                "gthread",
+                "--threads",
+                "4",
+                "--log-level",
+                "warning",
+            ],  # fmt: skip
         }[server]
         proc = subprocess.Popen(command, cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         try:

@@ -186,3 +186,25 @@ def test_me_shows_the_coach_profile_for_coaches_only(api, coach, customer):
     body = api(customer).get("/api/v1/me").json()
     assert (body["role"], body.get("coach_profile")) == ("customer", None)
     assert set(body) >= {"id", "email", "first_name", "last_name", "role"}
+
+
+def test_login_deletes_the_users_expired_tokens_and_keeps_live_ones(anon_client, customer):
+    live = AuthToken.objects.create(user=customer)[0]
+    expired = AuthToken.objects.create(user=customer)[0]
+    AuthToken.objects.filter(pk=expired.pk).update(expiry=timezone.now() - timedelta(seconds=1))
+    assert _login(anon_client, customer.email, PASSWORD).status_code == 200
+    assert not AuthToken.objects.filter(pk=expired.pk).exists()
+    assert AuthToken.objects.filter(pk=live.pk).exists()
+
+
+def test_an_expired_token_is_deleted_when_it_is_used(api, customer):
+    client = api(customer)
+    AuthToken.objects.filter(user=customer).update(expiry=timezone.now() - timedelta(seconds=1))
+    assert client.get("/api/v1/me").status_code == 401
+    assert not AuthToken.objects.filter(user=customer).exists()
+
+
+def test_a_token_of_odd_length_is_401_not_500(anon_client):
+    anon_client.credentials(HTTP_AUTHORIZATION="Bearer abc")
+    res = anon_client.get("/api/v1/me")
+    assert res.status_code == 401
