@@ -17,6 +17,7 @@ from knox.models import AuthToken
 
 from accounts.models import CoachProfile, User
 from config.api.errors import ApplicationError, PermissionDeniedError, ValidationFailed
+from config.dependencies import cache_required
 
 
 class InvalidCredentials(ApplicationError):
@@ -128,17 +129,20 @@ def user_login(*, email: str, password: str, address: str) -> tuple[AuthToken, s
     email = email.strip().lower()
     window = settings.LOGIN_FAILURE_WINDOW_SECONDS
     account_key, address_key = _failure_keys(email, address)
-    if (cache.get(account_key) or 0) >= settings.LOGIN_FAILURES_PER_ACCOUNT or (
-        cache.get(address_key) or 0
-    ) >= settings.LOGIN_FAILURES_PER_ADDRESS:
-        raise LoginThrottled(retry_after=window)
+    # The lockout lives in the cache: without it a password could be guessed without limit, so a
+    # cache that is down refuses logins (503 dependency_unavailable) rather than skipping the count.
+    with cache_required("login lockout"):
+        if (cache.get(account_key) or 0) >= settings.LOGIN_FAILURES_PER_ACCOUNT or (
+            cache.get(address_key) or 0
+        ) >= settings.LOGIN_FAILURES_PER_ADDRESS:
+            raise LoginThrottled(retry_after=window)
 
-    user = authenticate(username=email, password=password)
-    if user is None:
-        _count_failure(account_key, window)
-        _count_failure(address_key, window)
-        raise InvalidCredentials()
-    cache.delete(account_key)
+        user = authenticate(username=email, password=password)
+        if user is None:
+            _count_failure(account_key, window)
+            _count_failure(address_key, window)
+            raise InvalidCredentials()
+        cache.delete(account_key)
     instance, token = AuthToken.objects.create(user=user)
     User.objects.filter(pk=user.pk).update(last_login=timezone.now())
     return instance, token

@@ -15,6 +15,7 @@ from chat.errors import ChatClosed, Throttled
 from chat.media import prepare_upload
 from chat.models import Message
 from chat.storage import media_delete, media_save
+from config.dependencies import cache_required
 from sessions_app.models import Session
 
 logger = logging.getLogger(__name__)
@@ -40,12 +41,14 @@ def message_send_throttle(*, user: User, now: float | None = None) -> None:
     now = time.time() if now is None else now
     window = int(now // _WINDOW_SECONDS)
     key = f"chat:send:{user.pk}:{window}"
-    cache.add(key, 0, timeout=_WINDOW_SECONDS * 2)
-    try:
-        count = cache.incr(key)
-    except ValueError:  # expired between add and incr
-        cache.set(key, 1, timeout=_WINDOW_SECONDS * 2)
-        count = 1
+    # Without the cache the limit cannot be kept: 503 dependency_unavailable, not an unlimited chat.
+    with cache_required("chat's send rate"):
+        cache.add(key, 0, timeout=_WINDOW_SECONDS * 2)
+        try:
+            count = cache.incr(key)
+        except ValueError:  # expired between add and incr
+            cache.set(key, 1, timeout=_WINDOW_SECONDS * 2)
+            count = 1
     if count > limit:
         retry_after = max(1, int((window + 1) * _WINDOW_SECONDS - now))
         raise Throttled(

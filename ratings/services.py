@@ -20,6 +20,7 @@ from django.utils import timezone
 
 from accounts.models import CoachProfile, User
 from config.api.errors import NotFoundError, PermissionDeniedError
+from config.tasks import enqueue_on_commit
 from ratings import moderation
 from ratings.errors import AlreadyRated, InvalidState, RatingInvalid
 from ratings.models import (
@@ -104,10 +105,8 @@ def rating_submit(*, session: Session, rater: User, overall: int, scores: dict, 
             raise AlreadyRated()
         raise
 
-    from ratings.tasks import moderate_rating
-
-    rating_id = str(rating.pk)
-    transaction.on_commit(lambda: moderate_rating.delay(rating_id))
+    # Guarded: a broker that is down leaves the committed rating PENDING for the backlog sweep.
+    enqueue_on_commit("ratings.tasks.moderate_rating", str(rating.pk))
     return rating
 
 

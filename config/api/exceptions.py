@@ -12,7 +12,8 @@ from rest_framework import exceptions, status
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
 
-from config.api.errors import ApplicationError
+from config.api.errors import ApplicationError, DependencyUnavailable
+from config.dependencies import CACHE_ERRORS, DATABASE_ERRORS, dependency_error_name
 
 logger = logging.getLogger(__name__)
 
@@ -60,9 +61,12 @@ def _flatten_fields(detail) -> dict:
 
 
 def exception_handler(exc, context):
+    if isinstance(exc, DATABASE_ERRORS + CACHE_ERRORS):
+        logger.warning("%s unavailable: %s: %s", dependency_error_name(exc), type(exc).__name__, exc)
+        exc = DependencyUnavailable(f"The {dependency_error_name(exc)} is unavailable right now. Try again shortly.")
     if isinstance(exc, ApplicationError):
         response = Response(error_body(exc.code, exc.message, exc.fields), status=exc.status_code)
-        if exc.status_code == 429 and getattr(exc, "retry_after", None):
+        if exc.status_code in (429, 503) and getattr(exc, "retry_after", None):
             response["Retry-After"] = str(exc.retry_after)
         return response
 
