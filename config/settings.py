@@ -44,6 +44,8 @@ CSRF_TRUSTED_ORIGINS = env.list("DJANGO_CSRF_TRUSTED_ORIGINS", default=[])
 INSTALLED_APPS = [
     # daphne first: it makes `runserver` serve the ASGI app (HTTP and WebSocket).
     "daphne",
+    # accounts before django.contrib.auth: its createsuperuser (the password policy) takes precedence.
+    "accounts",
     "django.contrib.admin",
     "django.contrib.auth",
     "django.contrib.contenttypes",
@@ -56,7 +58,6 @@ INSTALLED_APPS = [
     "django_filters",
     "drf_spectacular",
     "channels",
-    "accounts",
     "events",
     "sessions_app",
     "chat",
@@ -117,6 +118,7 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
+    {"NAME": "accounts.validators.NotBlankOrOneCharacterValidator"},
 ]
 
 LANGUAGE_CODE = "en-us"

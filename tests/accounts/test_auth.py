@@ -186,3 +186,10 @@ def test_me_shows_the_coach_profile_for_coaches_only(api, coach, customer):
     body = api(customer).get("/api/v1/me").json()
     assert (body["role"], body.get("coach_profile")) == ("customer", None)
     assert set(body) >= {"id", "email", "first_name", "last_name", "role"}
+
+
+def test_token_answers_are_never_cached(anon_client, customer):
+    res = _login(anon_client, customer.email, PASSWORD)
+    assert res.status_code == 200
+    assert "no-store" in res["Cache-Control"]
+    assert "private" in res["Cache-Control"]
