@@ -14,8 +14,8 @@ api_v1 = [
     path("", include("recordings.urls")),
     path("", include("ratings.urls")),
     # Last: any other /api/v1/ path answers a JSON 404 in the API's error shape, DEBUG or not.
-    # (?s): a path with a newline in it (%0A) too, or DEBUG would answer Django's HTML 404 page.
-    re_path(r"(?s)^.*$", api_not_found),
+    # [\s\S]: a path with a newline in it (%0A) too, or DEBUG would answer Django's HTML 404 page.
+    re_path(r"^[\s\S]*$", api_not_found),
 ]
 
 urlpatterns = [
@@ -24,7 +24,7 @@ urlpatterns = [
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="docs"),
     # Any other path under /api (another version, a typo) is a JSON 404 as well, DEBUG or not.
-    re_path(r"(?s)^api(?:/.*)?$", api_not_found),
+    re_path(r"^api(?:/[\s\S]*)?$", api_not_found),
 ]
 
 handler400 = "config.api.views.bad_request"
