@@ -60,7 +60,9 @@ class LoginApi(APIView):
     def post(self, request):
         serializer = LoginSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
-        instance, token = services.user_login(address=client_address(request), **serializer.validated_data)
+        instance, token = services.user_login(
+            address=client_address(request), request=request._request, **serializer.validated_data
+        )
         body = {"token": token, "token_type": "Bearer", "expires_at": instance.expiry, "user": instance.user}
         return no_store(Response(LoginResponseSerializer(body).data))
 

@@ -120,7 +120,7 @@ def _count_failure(key: str, window: int) -> None:
             cache.add(key, 1, timeout=window)
 
 
-def user_login(*, email: str, password: str, address: str) -> tuple[AuthToken, str]:
+def user_login(*, email: str, password: str, address: str, request=None) -> tuple[AuthToken, str]:
     """Check the credentials and issue a Bearer token.
 
     Failed attempts are counted per account and per client address in the cache; past either
@@ -137,7 +137,8 @@ def user_login(*, email: str, password: str, address: str) -> tuple[AuthToken, s
         ) >= settings.LOGIN_FAILURES_PER_ADDRESS:
             raise LoginThrottled(retry_after=window)
 
-        user = authenticate(username=email, password=password)
+        # The request goes along for django-axes, which guards the admin's login (and leaves this one alone).
+        user = authenticate(request, username=email, password=password)
         if user is None:
             _count_failure(account_key, window)
             _count_failure(address_key, window)
