@@ -57,6 +57,7 @@ INSTALLED_APPS = [
     "knox",
     "django_filters",
     "drf_spectacular",
+    "drf_spectacular_sidecar",  # Swagger UI's files, served from here (no CDN)
     "channels",
     "axes",
     "events",
@@ -68,6 +69,7 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "csp.middleware.CSPMiddleware",
     "config.middleware.DependencyErrorMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -309,6 +311,10 @@ SPECTACULAR_SETTINGS = {
     ),
     "VERSION": "1.0.0",
     "SERVE_INCLUDE_SCHEMA": False,
+    # The docs page loads Swagger UI from this app's static files (drf-spectacular-sidecar), not a CDN.
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
     "SCHEMA_PATH_PREFIX": r"/api/v1",
     "PREPROCESSING_HOOKS": ["config.api.schema.paths_without_trailing_slash"],
@@ -378,3 +384,36 @@ AXES_RESET_COOL_OFF_ON_FAILURE_DURING_LOCKOUT = False  # as the API: the window 
 AXES_HTTP_RESPONSE_CODE = 429
 AXES_IPWARE_META_PRECEDENCE_ORDER = ("REMOTE_ADDR",)  # as the API: behind a proxy, have it set REMOTE_ADDR
 AXES_VERBOSE = False
+
+# Content-Security-Policy (django-csp) on every page: the admin and /api/docs/ load only this site's own
+# scripts (the docs page's start-up script is a file too: SpectacularSwaggerSplitView). Inline styles
+# stay allowed: the admin's and Swagger UI's templates carry some, and they cannot run code.
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": ["'self'"],
+        "script-src": ["'self'"],
+        "style-src": ["'self'", "'unsafe-inline'"],
+        "img-src": ["'self'", "data:"],
+        "connect-src": ["'self'"],
+        "font-src": ["'self'", "data:"],
+        "object-src": ["'none'"],
+        "base-uri": ["'self'"],
+        "form-action": ["'self'"],
+        "frame-ancestors": ["'none'"],
+    }
+}
+
+if not DEBUG:
+    # Browsers keep to HTTPS for this long once they saw the header (0 turns it off).
+    SECURE_HSTS_SECONDS = env.int("SECURE_HSTS_SECONDS", default=365 * 24 * 3600)
+    SECURE_HSTS_INCLUDE_SUBDOMAINS = env_bool("SECURE_HSTS_INCLUDE_SUBDOMAINS", default=True)
+    SECURE_HSTS_PRELOAD = env_bool("SECURE_HSTS_PRELOAD", default=False)
+    # Plain-HTTP requests get a redirect to HTTPS (the proxy says which ones were HTTPS with
+    # X-Forwarded-Proto); health stays reachable over HTTP for load balancers that probe that way.
+    SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", default=True)
+    SECURE_REDIRECT_EXEMPT = [r"^api/v1/health/?$"]
+    if SECURE_HSTS_SECONDS < 0:
+        raise ImproperlyConfigured("SECURE_HSTS_SECONDS must not be negative.")
+    if not SECURE_HSTS_PRELOAD:
+        # Preloading is the domain owner's opt-in to browsers' built-in lists, not a default of ours.
+        SILENCED_SYSTEM_CHECKS = ["security.W021"]
