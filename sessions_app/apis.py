@@ -102,7 +102,10 @@ class CoachFreeAppointmentsApi(ListAPIView):
 
     @extend_schema(
         parameters=[RangeFilterSerializer],
-        responses={200: AppointmentSerializer(many=True), **errors("validation_error", "not_authenticated")},
+        responses={
+            200: AppointmentSerializer(many=True),
+            **errors("validation_error", "not_authenticated", "not_found"),
+        },
     )
     def get(self, request, *args, **kwargs):
         from accounts.selectors import coach_get
