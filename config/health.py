@@ -30,7 +30,7 @@ def _check_cache() -> str:
 
 
 def _check_broker() -> str:
-    if not settings.REDIS_URL:
+    if settings.CELERY_BROKER_URL.startswith("memory://"):
         return "ok"  # no broker: tasks run eagerly in the web process
     from config.celery import app
 
