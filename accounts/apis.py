@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+from django.utils.cache import add_never_cache_headers
 from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import status
 from rest_framework.generics import ListAPIView
@@ -25,6 +26,12 @@ from config.api.errors import NotFoundError
 from config.api.schema import errors
 from privacy.serializers import AccountDeleteSerializer
 from privacy.services import account_erase_self
+
+
+def no_store(response: Response) -> Response:
+    """An answer carrying a token: no cache (browser, proxy) may keep it. Every token answer uses this."""
+    add_never_cache_headers(response)  # Cache-Control: max-age=0, no-cache, no-store, must-revalidate, private
+    return response
 
 
 def client_address(request) -> str:
@@ -55,9 +62,11 @@ class LoginApi(APIView):
     def post(self, request):
         serializer = LoginSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
-        instance, token = services.user_login(address=client_address(request), **serializer.validated_data)
+        instance, token = services.user_login(
+            address=client_address(request), request=request._request, **serializer.validated_data
+        )
         body = {"token": token, "token_type": "Bearer", "expires_at": instance.expiry, "user": instance.user}
-        return Response(LoginResponseSerializer(body).data)
+        return no_store(Response(LoginResponseSerializer(body).data))
 
 
 class LogoutApi(APIView):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from axes.models import AccessAttempt, AccessFailureLog, AccessLog
 from django.contrib.admin.models import LogEntry
 from django.contrib.contenttypes.models import ContentType
 from django.db import transaction
@@ -92,9 +93,14 @@ def erase_identity(ctx: registry.ErasureContext) -> dict:
 
 
 def erase_account_tokens(ctx: registry.ErasureContext) -> dict:
-    """E-mailed verification and reset links stop working: a reset must not bring the account back."""
+    """E-mailed verification and reset links stop working: a reset must not bring the account back;
+    and the admin's login records (django-axes) of the address go too."""
     deleted, _ = AccountToken.objects.filter(user=ctx.user).delete()
-    return {"account_tokens": deleted}
+    email = ctx.user.email
+    attempts = 0
+    for model in (AccessAttempt, AccessFailureLog, AccessLog):
+        attempts += model.objects.filter(username__iexact=email).delete()[0]
+    return {"account_tokens": deleted, "admin_login_records": attempts}
 
 
 def register() -> None:

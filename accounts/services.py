@@ -17,6 +17,7 @@ from knox.models import AuthToken
 from accounts.errors import InvalidCredentials, LoginThrottled
 from accounts.models import CoachProfile, User
 from config.api.errors import PermissionDeniedError, ValidationFailed
+from config.dependencies import cache_required
 from config.ratelimit import window_count, window_hit, window_reset
 from events.services import event_emit
 
@@ -100,7 +101,7 @@ def _failure_keys(email: str, address: str) -> tuple[str, str]:
     return f"login-fail:acct:{email}", f"login-fail:addr:{address}"
 
 
-def user_login(*, email: str, password: str, address: str) -> tuple[AuthToken, str]:
+def user_login(*, email: str, password: str, address: str, request=None) -> tuple[AuthToken, str]:
     """Check the credentials and issue a Bearer token.
 
     Failed attempts are counted per account and per client address in the cache; past either
@@ -109,18 +110,22 @@ def user_login(*, email: str, password: str, address: str) -> tuple[AuthToken, s
     email = email.strip().lower()
     window = settings.LOGIN_FAILURE_WINDOW_SECONDS
     account_key, address_key = _failure_keys(email, address)
-    if (
-        window_count(account_key) >= settings.LOGIN_FAILURES_PER_ACCOUNT
-        or window_count(address_key) >= settings.LOGIN_FAILURES_PER_ADDRESS
-    ):
-        raise LoginThrottled(retry_after=window)
+    # The lockout lives in the cache: without it a password could be guessed without limit, so a
+    # cache that is down refuses logins (503 dependency_unavailable) rather than skipping the count.
+    with cache_required("login lockout"):
+        if (
+            window_count(account_key) >= settings.LOGIN_FAILURES_PER_ACCOUNT
+            or window_count(address_key) >= settings.LOGIN_FAILURES_PER_ADDRESS
+        ):
+            raise LoginThrottled(retry_after=window)
 
-    user = authenticate(username=email, password=password)
-    if user is None:
-        window_hit(account_key, window_seconds=window)
-        window_hit(address_key, window_seconds=window)
-        raise InvalidCredentials()
-    window_reset(account_key)
+        # The request goes along for django-axes, which guards the admin's login (and leaves this one alone).
+        user = authenticate(request, username=email, password=password)
+        if user is None:
+            window_hit(account_key, window_seconds=window)
+            window_hit(address_key, window_seconds=window)
+            raise InvalidCredentials()
+        window_reset(account_key)
     # The request authentication no longer sweeps a user's expired tokens on every request
     # (config/api/authentication.py): they go here, once per login.
     AuthToken.objects.filter(user=user, expiry__lt=timezone.now()).delete()

@@ -9,6 +9,7 @@ well-formed containers. Nothing here touches the storage.
 from __future__ import annotations
 
 import io
+import time
 import warnings
 from dataclasses import dataclass
 
@@ -26,9 +27,14 @@ HEAD_BYTES = 4096
 GPS_IFD = 0x8825
 MAX_IMAGE_PIXELS = 50_000_000
 MAX_FRAMES = 2000
-# Every frame of an animation is composited on the whole canvas: the cost is canvas x frames,
-# so a few kilobytes of GIF could otherwise keep a worker busy for minutes.
-MAX_ANIMATION_PIXELS = 250_000_000
+# Decoding and re-encoding cost about canvas x frames: every frame of an animation is composited on
+# the whole canvas, so a 1.6 MB GIF of 350x350 with 1,999 frames (245 million) took 9 s of CPU.
+# The budget of each format keeps the whole check (decode and re-encode) near or under 1 s of CPU on
+# this project's 2-core machine (scripts/bench_media.py): JPEG decodes and encodes fastest, lossy WebP
+# encoding is the slowest.
+WORK_BUDGET_PIXELS = {"JPEG": 50_000_000, "PNG": 25_000_000, "GIF": 25_000_000, "WEBP": 20_000_000}
+# And whatever the estimate says, decoding stops once it has used this much CPU time.
+DECODE_CPU_SECONDS = 0.6
 MAX_JPEG_SEGMENTS = 1000
 
 
@@ -141,7 +147,7 @@ def _decode_image(fileobj, media_type: MediaType) -> Image.Image:
 
     A JPEG keeps only its first picture (a multi-picture MPO lists others, each of its own size, and
     they are dropped), so only that one is decoded. Animations are bounded by canvas x frames before
-    anything is decoded."""
+    anything is decoded, and decoding by its CPU time."""
     with warnings.catch_warnings():
         warnings.simplefilter("error", Image.DecompressionBombWarning)
         try:
@@ -151,18 +157,21 @@ def _decode_image(fileobj, media_type: MediaType) -> Image.Image:
                 if width * height > MAX_IMAGE_PIXELS:
                     raise ValueError("too many pixels")  # a decompression bomb is refused, not decoded
                 frames = 1 if media_type is JPEG else getattr(probe, "n_frames", 1)  # headers only
-                if frames > MAX_FRAMES or width * height * frames > MAX_ANIMATION_PIXELS:
+                if frames > MAX_FRAMES or width * height * frames > WORK_BUDGET_PIXELS[media_type.pillow_format]:
                     raise ValueError("too many frames for the canvas")
                 if media_type is not JPEG:
                     probe.verify()
             fileobj.seek(0)
             image = Image.open(fileobj, formats=[media_type.pillow_format])
+            started = time.thread_time()
             for index, frame in enumerate(ImageSequence.Iterator(image)):
                 if index >= frames:
                     break
                 if frame.size != (width, height):
                     raise ValueError("a frame of another size than the canvas")
                 frame.load()
+                if time.thread_time() - started > DECODE_CPU_SECONDS:
+                    raise ValueError("decoding takes too long")
             image.seek(0)
             return image
         # Pillow decodes untrusted bytes: whatever it raises (OSError, SyntaxError, ValueError,
@@ -210,6 +219,9 @@ def _reencode(image: Image.Image, media_type: MediaType) -> bytes:
     JPEGs keep their own quantisation tables and subsampling, so there is no visible loss; PNG and
     GIF are lossless; animations keep their frames and timing."""
     options: dict = {"format": media_type.pillow_format}
+    if media_type in (JPEG, GIF):
+        # Pillow writes the source's comment (JPEG COM, GIF comment extension) back unless told otherwise.
+        options["comment"] = b""
     if exif := _clean_exif(image):
         options["exif"] = exif
     if icc := image.info.get("icc_profile"):

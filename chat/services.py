@@ -16,6 +16,7 @@ from chat.errors import ChatClosed, Throttled
 from chat.media import prepare_upload
 from chat.models import Message
 from chat.storage import media_delete, media_save
+from config.dependencies import cache_required
 from config.ratelimit import window_hit
 from sessions_app.models import Session
 
@@ -42,8 +43,10 @@ def message_send_throttle(*, actor: User, now: float | None = None) -> None:
     now = time.time() if now is None else now
     window = int(now // _WINDOW_SECONDS)
     # The window's number is in the key: the count starts afresh each minute; the key outlives
-    # its minute a little so a late hit still finds it.
-    count = window_hit(f"chat:send:{actor.pk}:{window}", window_seconds=_WINDOW_SECONDS * 2)
+    # its minute a little so a late hit still finds it. Without the cache the limit cannot be kept:
+    # 503 dependency_unavailable, not an unlimited chat.
+    with cache_required("chat's send rate"):
+        count = window_hit(f"chat:send:{actor.pk}:{window}", window_seconds=_WINDOW_SECONDS * 2)
     if count > limit:
         retry_after = max(1, int((window + 1) * _WINDOW_SECONDS - now))
         raise Throttled(

@@ -32,7 +32,7 @@ def _check_cache() -> str:
 
 
 def _check_broker() -> str:
-    if not settings.REDIS_URL:
+    if settings.CELERY_BROKER_URL.startswith("memory://"):
         return "ok"  # no broker: tasks run eagerly in the web process
     with app.connection_for_write() as conn:
         conn.ensure_connection(max_retries=1, timeout=2)

@@ -45,6 +45,8 @@ CSRF_TRUSTED_ORIGINS = env.list("DJANGO_CSRF_TRUSTED_ORIGINS", default=[])
 INSTALLED_APPS = [
     # daphne first: it makes `runserver` serve the ASGI app (HTTP and WebSocket).
     "daphne",
+    # accounts before django.contrib.auth: its createsuperuser (the password policy) takes precedence.
+    "accounts",
     "django.contrib.admin",
     "django.contrib.auth",
     "django.contrib.contenttypes",
@@ -56,8 +58,9 @@ INSTALLED_APPS = [
     "knox",
     "django_filters",
     "drf_spectacular",
+    "drf_spectacular_sidecar",  # Swagger UI's files, served from here (no CDN)
     "channels",
-    "accounts",
+    "axes",
     "events",
     "sessions_app",
     "chat",
@@ -75,6 +78,8 @@ MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     # Admin CSS/JS from the process itself (issue 10): no proxy needed in front for /static/.
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    "csp.middleware.CSPMiddleware",
+    "config.middleware.DependencyErrorMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     # Notifications issue: Accept-Language (ar/en) picks the language; the user's own comes next
     # (config/api/language.py, once the user is known), else English.
@@ -85,6 +90,8 @@ MIDDLEWARE = [
     "config.api.language.UserLanguageMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    # Last, as django-axes asks: turns a locked-out admin login into its 429 page.
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "config.urls"
@@ -155,6 +162,7 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
+    {"NAME": "accounts.validators.NotBlankOrOneCharacterValidator"},
 ]
 
 LANGUAGE_CODE = "en"
@@ -185,7 +193,8 @@ else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
     CHANNEL_LAYERS = {"default": {"BACKEND": "channels.layers.InMemoryChannelLayer"}}
 
-CELERY_BROKER_URL = REDIS_URL or "memory://"
+# The broker may be another Redis than the cache's (and fail on its own): CELERY_BROKER_URL, default REDIS_URL.
+CELERY_BROKER_URL = env.str("CELERY_BROKER_URL", default="").strip() or REDIS_URL or "memory://"
 CELERY_RESULT_BACKEND = None
 CELERY_TASK_ALWAYS_EAGER = env_bool("CELERY_TASK_ALWAYS_EAGER", default=not REDIS_URL)
 CELERY_TASK_EAGER_PROPAGATES = True
@@ -405,17 +414,17 @@ REST_FRAMEWORK = {
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     # orjson, same bytes as DRF's JSONRenderer (config/api/renderers.py).
     "DEFAULT_RENDERER_CLASSES": ["config.api.renderers.OrjsonRenderer"],
-    "DEFAULT_PARSER_CLASSES": [
-        "config.api.parsers.JSONParser",
-        "rest_framework.parsers.MultiPartParser",
-        "rest_framework.parsers.FormParser",
-    ],
+    # JSON only: the one endpoint taking files (chat messages) adds multipart itself, so the schema does
+    # not advertise form bodies where they cannot succeed.
+    "DEFAULT_PARSER_CLASSES": ["config.api.parsers.JSONParser"],
+    # The test client speaks the API's language: JSON unless a test says otherwise.
+    "TEST_REQUEST_DEFAULT_FORMAT": "json",
     "DEFAULT_PAGINATION_CLASS": "config.api.pagination.PageNumberPagination",
     "PAGE_SIZE": 20,
     "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "EXCEPTION_HANDLER": "config.api.exceptions.exception_handler",
-    # One cache round trip a request (config/api/throttling.py), not DRF's timestamp lists.
+    # One cache round trip a request, failing open when the cache is down (config/api/throttling.py).
     "DEFAULT_THROTTLE_CLASSES": [
         "config.api.throttling.AnonRateThrottle",
         "config.api.throttling.UserRateThrottle",
@@ -460,6 +469,10 @@ SPECTACULAR_SETTINGS = {
         )
     ],
     "SERVE_INCLUDE_SCHEMA": False,
+    # The docs page loads Swagger UI from this app's static files (drf-spectacular-sidecar), not a CDN.
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
     "SCHEMA_PATH_PREFIX": r"/api/v1",
     "PREPROCESSING_HOOKS": ["config.api.schema.paths_without_trailing_slash"],
@@ -473,6 +486,9 @@ SPECTACULAR_SETTINGS = {
         "UserRoleEnum": "accounts.models.User.Role",
         "RegisterRoleEnum": [("customer", "Customer"), ("coach", "Coach")],
         "RatingStatusEnum": "ratings.models.Rating.Status",
+        "AttendanceEnum": "sessions_app.models.Session.Attendance",
+        "ProblemKindEnum": "sessions_app.models.ProblemReport.Kind",
+        "NotificationKindEnum": "notifications.kinds.Kind",
     },
 }
 
@@ -504,3 +520,61 @@ if not DEBUG:
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
     SESSION_COOKIE_SECURE = True
     CSRF_COOKIE_SECURE = True
+
+# --- Failures and hostile input (issue 11): dependencies that are down, production headers -------------
+if REDIS_URL:
+    # A Redis that is down must cost a request a second at most, not the OS's connect timeout.
+    CACHES["default"]["OPTIONS"] = {"socket_connect_timeout": 1, "socket_timeout": 2}
+# Publishing to a broker that is down gives up after about a second (config.tasks logs it; the sweeps
+# pick the work up), instead of holding the request that enqueued it.
+CELERY_BROKER_CONNECTION_TIMEOUT = 1
+CELERY_TASK_PUBLISH_RETRY_POLICY = {"max_retries": 2, "interval_start": 0, "interval_step": 0.2, "interval_max": 0.5}
+
+# Admin login brute-force protection (accounts/admin_lockout.py): django-axes with the API's limits.
+AUTHENTICATION_BACKENDS = [
+    "accounts.admin_lockout.AdminLoginBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
+AXES_HANDLER = "accounts.admin_lockout.AdminLoginHandler"
+AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]
+AXES_USERNAME_CALLABLE = "accounts.admin_lockout.login_username"
+AXES_FAILURE_LIMIT = max(LOGIN_FAILURES_PER_ACCOUNT, LOGIN_FAILURES_PER_ADDRESS)  # the handler checks each
+AXES_COOLOFF_TIME = timedelta(seconds=LOGIN_FAILURE_WINDOW_SECONDS)
+AXES_RESET_ON_SUCCESS = True
+AXES_RESET_COOL_OFF_ON_FAILURE_DURING_LOCKOUT = False  # as the API: the window runs from the first failure
+AXES_HTTP_RESPONSE_CODE = 429
+AXES_IPWARE_META_PRECEDENCE_ORDER = ("REMOTE_ADDR",)  # as the API: behind a proxy, have it set REMOTE_ADDR
+AXES_VERBOSE = False
+
+# Content-Security-Policy (django-csp) on every page: the admin and /api/docs/ load only this site's own
+# scripts (the docs page's start-up script is a file too: SpectacularSwaggerSplitView). Inline styles
+# stay allowed: the admin's and Swagger UI's templates carry some, and they cannot run code.
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": ["'self'"],
+        "script-src": ["'self'"],
+        "style-src": ["'self'", "'unsafe-inline'"],
+        "img-src": ["'self'", "data:"],
+        "connect-src": ["'self'"],
+        "font-src": ["'self'", "data:"],
+        "object-src": ["'none'"],
+        "base-uri": ["'self'"],
+        "form-action": ["'self'"],
+        "frame-ancestors": ["'none'"],
+    }
+}
+
+if not DEBUG:
+    # Browsers keep to HTTPS for this long once they saw the header (0 turns it off).
+    SECURE_HSTS_SECONDS = env.int("SECURE_HSTS_SECONDS", default=365 * 24 * 3600)
+    SECURE_HSTS_INCLUDE_SUBDOMAINS = env_bool("SECURE_HSTS_INCLUDE_SUBDOMAINS", default=True)
+    SECURE_HSTS_PRELOAD = env_bool("SECURE_HSTS_PRELOAD", default=False)
+    # Plain-HTTP requests get a redirect to HTTPS (the proxy says which ones were HTTPS with
+    # X-Forwarded-Proto); health stays reachable over HTTP for load balancers that probe that way.
+    SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", default=True)
+    SECURE_REDIRECT_EXEMPT = [r"^api/v1/health/?$"]
+    if SECURE_HSTS_SECONDS < 0:
+        raise ImproperlyConfigured("SECURE_HSTS_SECONDS must not be negative.")
+    if not SECURE_HSTS_PRELOAD:
+        # Preloading is the domain owner's opt-in to browsers' built-in lists, not a default of ours.
+        SILENCED_SYSTEM_CHECKS = ["security.W021"]

@@ -106,7 +106,7 @@ def rating_submit(*, session: Session, rater: User, overall: int, scores: dict, 
             raise AlreadyRated()
         raise
 
-    # By name: the tasks module imports this one. A lost enqueue is picked up by the backlog sweep.
+    # Guarded: a broker that is down leaves the committed rating PENDING for the backlog sweep.
     enqueue_on_commit("ratings.tasks.moderate_rating", str(rating.pk))
     return rating
 

@@ -80,7 +80,7 @@ class RecordingFileApi(APIView):
     @extend_schema(
         responses={
             (200, "video/mp4"): OpenApiResponse(description="The MP4 file."),
-            **errors("permission_denied", "recording_expired"),
+            **errors("permission_denied", "not_found", "recording_expired"),
         }
     )
     def get(self, request, token):

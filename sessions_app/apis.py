@@ -107,7 +107,10 @@ class CoachFreeAppointmentsApi(ListAPIView):
 
     @extend_schema(
         parameters=[RangeFilterSerializer],
-        responses={200: AppointmentSerializer(many=True), **errors("validation_error", "not_authenticated")},
+        responses={
+            200: AppointmentSerializer(many=True),
+            **errors("validation_error", "not_authenticated", "not_found"),
+        },
     )
     def get(self, request, *args, **kwargs):
         if coach_get(coach_id=kwargs["coach_id"]) is None:

@@ -69,7 +69,7 @@ class SessionSerializer(serializers.ModelSerializer):
     number = serializers.CharField(source="display_number", read_only=True)
     coach = PersonSerializer(read_only=True)
     customer = PersonSerializer(read_only=True)
-    appointment_id = serializers.UUIDField(read_only=True)
+    appointment_id = serializers.UUIDField(read_only=True, allow_null=True)  # null once a freed slot is deleted
     end_requested_by = serializers.UUIDField(source="end_requested_by_id", read_only=True, allow_null=True)
     cancelled_by = serializers.UUIDField(source="cancelled_by_id", read_only=True, allow_null=True)
     can_cancel = serializers.SerializerMethodField()

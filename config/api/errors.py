@@ -79,3 +79,12 @@ class ServiceUnavailableError(ApplicationError):
     code = "service_unavailable"
     status_code = 503
     default_message = "A service this request needs is not configured."
+
+
+class DependencyUnavailable(ApplicationError):
+    """A service the request needs (database, cache, broker) is down: 503 rather than a 500."""
+
+    code = "dependency_unavailable"
+    status_code = 503
+    default_message = "A service this request needs is unavailable right now. Try again shortly."
+    retry_after = 5

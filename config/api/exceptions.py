@@ -15,9 +15,10 @@ from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
 
 from config.api.body_limit import MIB, data_max_bytes
-from config.api.errors import ApplicationError
+from config.api.errors import ApplicationError, DependencyUnavailable
 from config.api.language import language_for
 from config.api.messages import code_message, error_message, translated
+from config.dependencies import CACHE_ERRORS, DATABASE_ERRORS, dependency_error_name
 
 logger = logging.getLogger(__name__)
 
@@ -85,11 +86,14 @@ def _translated_fields(fields: dict | None) -> dict | None:
 
 
 def _handle(exc, context):
+    if isinstance(exc, DATABASE_ERRORS + CACHE_ERRORS):
+        logger.warning("%s unavailable: %s: %s", dependency_error_name(exc), type(exc).__name__, exc)
+        exc = DependencyUnavailable(f"The {dependency_error_name(exc)} is unavailable right now. Try again shortly.")
     if isinstance(exc, ApplicationError):
         response = Response(
             error_body(exc.code, error_message(exc), _translated_fields(exc.fields)), status=exc.status_code
         )
-        if exc.status_code == 429 and getattr(exc, "retry_after", None):
+        if exc.status_code in (429, 503) and getattr(exc, "retry_after", None):
             response["Retry-After"] = str(exc.retry_after)
         return response
 

@@ -86,10 +86,22 @@ def _add_error(operation: dict, status: str, code: str, why: str) -> None:
     }
 
 
+def _bound_paging(operation: dict) -> None:
+    """What the paginators accept: ``page`` and ``page_size`` are whole numbers from 1 (a ``page_size``
+    above 100 is capped, not refused), ``cursor`` is opaque text handed out by the API."""
+    for parameter in operation.get("parameters", []):
+        schema = parameter.setdefault("schema", {})
+        if parameter.get("name") in ("page", "page_size"):
+            schema.update(type="integer", minimum=1)
+        elif parameter.get("name") == "cursor":
+            schema.update(type="string", minLength=1)
+
+
 def document_common_errors(result, generator, request, public):
     """drf-spectacular hook: the errors every endpoint of a kind can give, added where the views
-    cannot be expected to list them: 400 for a bad page/page_size/cursor on every list, 413 for a
-    body over the limit on every write, 429 for the per-user request throttle everywhere."""
+    cannot be expected to list them: 400 for a bad page/page_size/cursor on every list (and 404 for a
+    page past the end), 413 for a body over the limit on every write, 429 for the per-user request
+    throttle and 503 for a dependency that is down everywhere."""
     for path, operations in result.get("paths", {}).items():
         if not path.startswith("/api/v1/"):
             continue
@@ -99,7 +111,11 @@ def document_common_errors(result, generator, request, public):
             names = {p.get("name") for p in operation.get("parameters", [])}
             if names & _PAGING_PARAMETERS:
                 _add_error(operation, "400", "validation_error", "a bad page, page_size or cursor")
+                _bound_paging(operation)
+            if "page" in names:
+                _add_error(operation, "404", "not_found", "a page past the end")
             if method in ("post", "put", "patch"):
                 _add_error(operation, "413", "file_too_large", "body over the limit")
             _add_error(operation, "429", "throttled", "too many requests; see Retry-After")
+            _add_error(operation, "503", "dependency_unavailable", "the database or cache is down; retry")
     return result

@@ -7,14 +7,25 @@ the hot read paths showed that list's pickling and transfer on every request. Th
 requests in fixed windows instead: on Redis one pipelined ``INCR`` + ``EXPIRE NX``; on other caches
 (development, tests) ``add``/``incr``. A client gets at most ``num_requests`` in each window of the
 rate's duration; ``Retry-After`` is the time until the window ends.
+
+They fail open: they run before any view, so a Redis outage would otherwise make every endpoint a
+500, health included. A request throttle is a courtesy limit, not a guarantee: without the cache
+the request goes through and a warning is logged. (The guarantees that rest on the cache, login
+lockout and the chat's send rate, refuse with 503 instead: ``config.dependencies.cache_required``.)
 """
 
 from __future__ import annotations
+
+import logging
 
 from django.core.cache import caches
 from django.core.cache.backends.redis import RedisCache
 from django.utils.connection import ConnectionProxy
 from rest_framework import throttling
+
+from config.dependencies import CACHE_ERRORS
+
+logger = logging.getLogger(__name__)
 
 
 def _hit(cache, key: str, timeout: int) -> int:
@@ -41,6 +52,13 @@ class _CountingThrottle:
     def allow_request(self, request, view) -> bool:
         if self.rate is None:
             return True
+        try:
+            return self._count(request, view)
+        except CACHE_ERRORS as exc:
+            logger.warning("Cache unavailable, %s lets the request through: %s", type(self).__name__, exc)
+            return True
+
+    def _count(self, request, view) -> bool:
         self.key = self.get_cache_key(request, view)
         if self.key is None:
             return True

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import sys
+
 from django.http import JsonResponse
 from django.utils.translation import gettext as _
 from django.views.decorators.csrf import csrf_exempt
@@ -10,6 +12,8 @@ from django.views.defaults import page_not_found
 from django.views.defaults import server_error as html_server_error
 
 from config.api.exceptions import error_body
+from config.dependencies import is_dependency_error
+from config.middleware import dependency_unavailable_response
 
 
 def not_found(request, exception=None):
@@ -19,6 +23,10 @@ def not_found(request, exception=None):
 
 
 def server_error(request):
+    # Django calls this from inside its ``except`` block: the exception is still at hand.
+    exc = sys.exc_info()[1]
+    if exc is not None and is_dependency_error(exc):
+        return dependency_unavailable_response(request, exc)
     if request.path.startswith("/api/"):
         return JsonResponse(error_body("server_error", _("Something went wrong on our side.")), status=500)
     return html_server_error(request)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 
 from django.conf import settings
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, OperationalError, transaction
 from django.utils import timezone
 
 from accounts.models import CoachProfile, User
@@ -38,6 +38,22 @@ from sessions_app.services._common import (
     transition,
 )
 from sessions_app.services.policy import Buffers, booking_policy_check
+
+# PostgreSQL's deadlock_detected and serialization_failure: two bookings that met; one of them lost.
+_LOST_RACE_SQLSTATES = ("40P01", "40001")
+
+
+def _lost_race(exc: OperationalError) -> bool:
+    return getattr(exc.__cause__, "sqlstate", None) in _LOST_RACE_SQLSTATES
+
+
+def _lock_customer(customer_id) -> None:
+    """Lock the customer's row before any coach's, in every booking of theirs.
+
+    Two bookings of one customer with two coaches took two different coach locks and then met in
+    the exclusion constraint on the customer's time range, each waiting for the other (a deadlock).
+    With the customer locked first they queue instead, and the second sees the first's session."""
+    User.objects.select_for_update().filter(pk=customer_id).values_list("pk", flat=True).first()
 
 
 def _check_time_free(
@@ -170,6 +186,7 @@ def session_book_scheduled(
         raise BookingTooLate(f"Sessions must be booked at least {settings.MIN_BOOKING_NOTICE_MINUTES} minutes ahead.")
     try:
         with transaction.atomic():
+            _lock_customer(customer.pk)
             lock_coach_and_slot(coach_id=appointment.coach_id, appointment=appointment)
             return _new_session(
                 customer=customer,
@@ -184,6 +201,10 @@ def session_book_scheduled(
     except IntegrityError as exc:
         # The exclusion / partial unique constraints caught a race the checks above missed.
         if is_exclusion_violation(exc):
+            raise SlotUnavailable("This time is no longer available.") from exc
+        raise
+    except OperationalError as exc:
+        if _lost_race(exc):
             raise SlotUnavailable("This time is no longer available.") from exc
         raise
 
@@ -212,6 +233,7 @@ def session_book_instant(
     end = start + timedelta(minutes=duration_minutes)
     try:
         with transaction.atomic():
+            _lock_customer(customer.pk)
             profile = CoachProfile.objects.select_for_update().get(pk=coach.pk)
             if profile.availability != CoachProfile.Availability.ONLINE:
                 raise CoachUnavailable("The coach is offline.")
@@ -250,6 +272,10 @@ def session_book_instant(
     except IntegrityError as exc:
         if is_exclusion_violation(exc):
             raise CoachUnavailable("The coach is no longer free at this time.") from exc
+        raise
+    except OperationalError as exc:
+        if _lost_race(exc):
+            raise SlotUnavailable("This time is no longer available.") from exc
         raise
 
 
@@ -324,6 +350,7 @@ def session_reschedule(*, session: Session, actor: User, appointment_id, now: da
         raise BookingTooLate("The free change window of this session has passed; it can no longer be moved.")
     try:
         with transaction.atomic():
+            _lock_customer(session.customer_id)
             lock_coach_and_slot(coach_id=session.coach_id, appointment=appointment)
             previous = {
                 "appointment_id": session.appointment_id,
@@ -334,6 +361,10 @@ def session_reschedule(*, session: Session, actor: User, appointment_id, now: da
             session_event_emit(type="session.rescheduled", session=session, actor=actor, previous=previous, now=now)
     except IntegrityError as exc:
         if is_exclusion_violation(exc):
+            raise SlotUnavailable("This time is no longer available.") from exc
+        raise
+    except OperationalError as exc:
+        if _lost_race(exc):
             raise SlotUnavailable("This time is no longer available.") from exc
         raise
     send_after_commit(signals.session_updated, session_id=session.pk, actor=actor)

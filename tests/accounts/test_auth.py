@@ -208,3 +208,10 @@ def test_a_token_of_odd_length_is_401_not_500(anon_client):
     anon_client.credentials(HTTP_AUTHORIZATION="Bearer abc")
     res = anon_client.get("/api/v1/me")
     assert res.status_code == 401
+
+
+def test_token_answers_are_never_cached(anon_client, customer):
+    res = _login(anon_client, customer.email, PASSWORD)
+    assert res.status_code == 200
+    assert "no-store" in res["Cache-Control"]
+    assert "private" in res["Cache-Control"]

@@ -1,0 +1,19 @@
+"""Password rules beyond Django's own validators (settings.AUTH_PASSWORD_VALIDATORS lists them all)."""
+
+from __future__ import annotations
+
+from django.core.exceptions import ValidationError
+
+
+class NotBlankOrOneCharacterValidator:
+    """Refuses a password that is only whitespace or one character repeated ("            ", "aaaaaaaaaa"):
+    long enough for the length rule, guessed at once."""
+
+    def validate(self, password: str, user=None) -> None:
+        if not password.strip():
+            raise ValidationError("The password cannot be only spaces.", code="password_blank")
+        if len(set(password)) == 1:
+            raise ValidationError("The password cannot be one character repeated.", code="password_one_character")
+
+    def get_help_text(self) -> str:
+        return "Your password cannot be only spaces or one character repeated."
