@@ -8,6 +8,7 @@ from django.db.models import Q
 from accounts import services
 from accounts.models import CoachProfile, User
 from accounts.serializers import CoachProfileUpdateSerializer
+from backoffice.audit import staff_audit
 from config.api.errors import ApplicationError
 
 
@@ -75,14 +76,30 @@ class CoachProfileAdmin(admin.ModelAdmin):
         "rating_criteria",
         "updated_at",
     ]
-    actions = ["verify"]
+    actions = ["verify", "unverify"]
 
-    @admin.action(description="Verify the selected coaches", permissions=["change"])
-    def verify(self, request, queryset):
+    def _each(self, request, queryset, change, *, verb: str) -> None:
         count = 0
         for profile in queryset.select_related("user"):
             try:
-                count += services.coach_verify(coach=profile.user, verified_by=request.user)
+                changed = change(profile.user)
             except ApplicationError as exc:
                 self.message_user(request, f"{profile.user.email}: {exc.message}", messages.WARNING)
-        self.message_user(request, f"{count} coach(es) verified.", messages.SUCCESS)
+                continue
+            if changed:
+                count += 1
+                staff_audit(request, profile, f"{verb.capitalize()} by staff.")
+        self.message_user(request, f"{count} coach(es) {verb}.", messages.SUCCESS)
+
+    @admin.action(description="Verify the selected coaches", permissions=["change"])
+    def verify(self, request, queryset):
+        self._each(
+            request,
+            queryset,
+            lambda coach: services.coach_verify(coach=coach, verified_by=request.user),
+            verb="verified",
+        )
+
+    @admin.action(description="Unverify the selected coaches (offline, hidden from customers)", permissions=["change"])
+    def unverify(self, request, queryset):
+        self._each(request, queryset, lambda coach: services.coach_unverify(coach=coach), verb="unverified")

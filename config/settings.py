@@ -62,6 +62,8 @@ INSTALLED_APPS = [
     "chat",
     "recordings",
     "ratings",
+    # Last: its admin replaces some of the apps' (session and user pages) and reads them all.
+    "backoffice",
 ]
 
 MIDDLEWARE = [
@@ -122,6 +124,8 @@ LANGUAGE_CODE = "en-us"
 TIME_ZONE = "UTC"
 USE_I18N = True
 USE_TZ = True
+# One date format everywhere staff read dates: 24-hour, labelled UTC (en and ar files).
+FORMAT_MODULE_PATH = ["backoffice.formats"]
 
 STATIC_URL = "static/"
 STATIC_ROOT = BASE_DIR / "staticfiles"

@@ -3,6 +3,7 @@ that is not theirs does not exist for them (404), whatever its id."""
 
 from __future__ import annotations
 
+import re
 from datetime import datetime, timedelta
 
 from django.conf import settings
@@ -12,6 +13,14 @@ from django.utils import timezone
 from accounts.models import User
 from config.api.errors import NotFoundError
 from sessions_app.models import Appointment, Session, SessionLog, SessionReport
+
+_NUMBER = re.compile(r"^(?:SESS-?)?0*(\d+)$", re.IGNORECASE)
+
+
+def session_number_from(text: str) -> int | None:
+    """The number in what staff type to find a session: ``SESS-000026``, ``sess-26`` or ``26``."""
+    match = _NUMBER.match(text.strip())
+    return int(match.group(1)) if match else None
 
 
 def _base() -> QuerySet[Session]:

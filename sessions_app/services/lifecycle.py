@@ -151,13 +151,20 @@ def session_complete(
     allowed: tuple[str, ...] = Session.ACTIVE_STATUSES,
     now: datetime | None = None,
     condition: Q | None = None,
+    ended_at: datetime | None = None,
 ) -> Session:
     """Complete the session. The end time is read after the row lock is held: a chat message or log
-    that held the lock first is then always earlier than ``ended_at``, never "after the end"."""
+    that held the lock first is then always earlier than ``ended_at``, never "after the end".
+
+    ``ended_at`` records a real end in the past (staff completing a session stuck for days): it is
+    kept between the start and now; the COMPLETED log is still written at ``now``, when it happened."""
     with transaction.atomic():
         session = lock_session(session)
         now = resolve_now(now)
-        session = transition(session=session, allowed=allowed, to=Status.COMPLETED, condition=condition, ended_at=now)
+        end = now if ended_at is None else min(ended_at, now)
+        if session.started_at is not None:
+            end = max(end, session.started_at)
+        session = transition(session=session, allowed=allowed, to=Status.COMPLETED, condition=condition, ended_at=end)
         log_action(session=session, action=Action.COMPLETED, actor=actor, text=reason, at=now)
         send_after_commit(signals.session_completed, signals.session_updated, session_id=session.pk, actor=actor)
     return session
