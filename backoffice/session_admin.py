@@ -76,11 +76,11 @@ class StaffMoveForm(forms.Form):
 
 TECHNICAL_FIELDS = [
     "id",
-    "appointment",
+    "appointment_id",
     "channel_name",
     "coach_uid",
     "customer_uid",
-    "end_requested_by",
+    "end_requested_by_name",
     "end_requested_at",
     "created_at",
     "updated_at",
@@ -105,15 +105,25 @@ class StaffSessionAdmin(SessionAdmin):
                     "duration_minutes",
                     ("price", "currency"),
                     ("started_at", "ended_at"),
-                    ("cancelled_at", "cancelled_by"),
+                    ("cancelled_at", "cancelled_by_name"),
                     "cancel_reason",
-                    "coach",
-                    "customer",
                 ]
             },
         ),
         ("Technical", {"classes": ["collapse"], "fields": TECHNICAL_FIELDS}),
     ]
+
+    # People as plain text in the read-only fields: a foreign key's link would lead viewers without
+    # accounts.view_user to a 403. The summary on top links coach and customer for those allowed.
+    readonly_fields = [*SessionAdmin.readonly_fields, "cancelled_by_name", "end_requested_by_name", "appointment_id"]
+
+    @admin.display(description="cancelled by")
+    def cancelled_by_name(self, obj: Session) -> str:
+        return obj.cancelled_by.get_full_name() if obj.cancelled_by_id else "-"
+
+    @admin.display(description="end requested by")
+    def end_requested_by_name(self, obj: Session) -> str:
+        return obj.end_requested_by.get_full_name() if obj.end_requested_by_id else "-"
 
     @admin.display(description="coach", ordering="coach__last_name")
     def coach_name(self, obj: Session) -> str:

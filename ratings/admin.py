@@ -122,8 +122,8 @@ class RatingAdmin(admin.ModelAdmin):
     readonly_fields = [
         "session_number",
         "created_at",
-        "rater",
-        "ratee",
+        "rater_display",
+        "ratee_display",
         "rater_role",
         "overall",
         "scores_display",
@@ -137,7 +137,9 @@ class RatingAdmin(admin.ModelAdmin):
         "moderation_note",
     ]
     fieldsets = [
-        (None, {"fields": ["session_number", "created_at", "rater", "ratee", "rater_role"]}),
+        # The people as text: a foreign key's read-only link would lead viewers without
+        # accounts.view_user to a 403 (the summary on top links them for those allowed).
+        (None, {"fields": ["session_number", "created_at", "rater_display", "ratee_display", "rater_role"]}),
         ("Rating", {"fields": ["overall", "scores_display", "feedback"]}),
         (
             "Moderation",
@@ -205,6 +207,14 @@ class RatingAdmin(admin.ModelAdmin):
         if not rating.flag_reasons:
             return "-"
         return format_html_join(", ", "{}", ((moderation.describe_reason(r),) for r in rating.flag_reasons))
+
+    @admin.display(description="rater")
+    def rater_display(self, rating: Rating) -> str:
+        return f"{rating.rater.get_full_name()} <{rating.rater.email}>"
+
+    @admin.display(description="ratee")
+    def ratee_display(self, rating: Rating) -> str:
+        return f"{rating.ratee.get_full_name()} <{rating.ratee.email}>"
 
     @admin.display(description="rater → ratee")
     def people(self, rating: Rating) -> str:

@@ -127,8 +127,11 @@ def test_moderator_rejects_with_a_reason_through_the_intermediate_form(moderator
     entries = LogEntry.objects.filter(object_id__in=selected, user=moderator)
     assert (
         sorted(e.get_change_message() for e in entries)
-        == ["Rejected (bulk action). Reason given to the rater: Contact details are not allowed. "
-            "Internal note: Repeat offender."] * 2
+        == [
+            "Rejected (bulk action). Reason given to the rater: Contact details are not allowed. "
+            "Internal note: Repeat offender."
+        ]
+        * 2
     )
     keep.refresh_from_db()
     assert keep.status == Rating.Status.APPROVED
