@@ -1,7 +1,10 @@
 from __future__ import annotations
 
 from django.contrib import admin, messages
+from django.core.exceptions import PermissionDenied
+from django.http import HttpResponseRedirect
 from django.template.defaultfilters import filesizeformat
+from django.urls import path, reverse
 from django.utils.html import format_html
 
 from backoffice.audit import staff_audit
@@ -14,14 +17,12 @@ from sessions_app.selectors import session_number_from
 
 @admin.display(description="play")
 def play_link(recording: Recording) -> str:
-    """A fresh time-limited link to the MP4 (the participants' stream service), for AVAILABLE ones."""
+    """For AVAILABLE recordings: the staff play view, which makes a fresh time-limited link on click
+    (no storage call per listed row, and no link that expires while the page stays open)."""
     if recording.status != Recording.Status.AVAILABLE:
         return "-"
-    try:
-        link = services.recording_stream_link(recording=recording)
-    except ApplicationError as exc:
-        return exc.message
-    return format_html('<a href="{}" target="_blank" rel="noopener noreferrer">Play</a>', link.url)
+    url = reverse("admin:recordings_recording_play", args=[recording.pk])
+    return format_html('<a href="{}" target="_blank" rel="noopener noreferrer">Play</a>', url)
 
 
 @admin.display(description="size", ordering="size_bytes")
@@ -91,6 +92,23 @@ class RecordingAdmin(admin.ModelAdmin):
     search_help_text = "Session number (SESS-000026 or 26), names, e-mails, id or Agora sid."
     list_select_related = ["session"]
     readonly_fields = [f.name for f in Recording._meta.fields] + ["expires", play_link]
+
+    def get_urls(self):
+        play = path(
+            "<path:object_id>/play/", self.admin_site.admin_view(self.play_view), name="recordings_recording_play"
+        )
+        return [play, *super().get_urls()]
+
+    def play_view(self, request, object_id):
+        recording = self.get_object(request, object_id)
+        if recording is None or not self.has_view_permission(request, recording):
+            raise PermissionDenied
+        try:  # the participants' stream service: the same retention and availability rules
+            link = services.recording_stream_link(recording=recording)
+        except ApplicationError as exc:
+            self.message_user(request, exc.message, messages.WARNING)
+            return HttpResponseRedirect(reverse("admin:recordings_recording_change", args=[recording.pk]))
+        return HttpResponseRedirect(link.url)
 
     def get_search_results(self, request, queryset, search_term):
         if (number := session_number_from(search_term)) is not None:
