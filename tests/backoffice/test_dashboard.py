@@ -7,7 +7,7 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
-from backoffice.dashboard import Panel, Row, _PANELS, register_panel
+from backoffice.dashboard import _PANELS, Panel, Row, register_panel
 from backoffice.models import JobHeartbeat
 from recordings.models import WebhookEvent
 from sessions_app.models import Session
