@@ -204,7 +204,9 @@ def jobs_panel(request, now: datetime) -> Panel | None:
         rows.append(
             Row(
                 entry,
-                f"{timesince(beat.last_success_at, now)} ago",
+                "just now"
+                if now - beat.last_success_at < timedelta(minutes=1)
+                else f"{timesince(beat.last_success_at, now)} ago",
                 level=ERROR if late else OK,
                 detail=f"{_period(seconds)}; {beat.last_result}" + ("; LATE" if late else ""),
             )
