@@ -21,6 +21,7 @@ from django.utils.text import Truncator
 from django.utils.timesince import timesince
 
 from backoffice.audit import staff_audit
+from backoffice.display import person
 from config.api.errors import ApplicationError
 from ratings import moderation, selectors, services
 from ratings.admin_forms import (
@@ -260,12 +261,6 @@ class RatingAdmin(admin.ModelAdmin):
         only for those allowed to open them), and the rater's earlier ratings."""
         user = request.user
 
-        def person(who) -> str:
-            label = f"{who.get_full_name()} <{who.email}>"
-            if user.has_perm("accounts.view_user"):
-                return format_html('<a href="{}">{}</a>', reverse("admin:accounts_user_change", args=[who.pk]), label)
-            return label
-
         session = rating.session.display_number
         if user.has_perm("sessions_app.view_session"):
             url = reverse("admin:sessions_app_session_change", args=[rating.session_id])
@@ -280,8 +275,8 @@ class RatingAdmin(admin.ModelAdmin):
             "rating": rating,
             "rating_feedback": highlighted(rating.feedback, _spans(rating, rating.feedback)),
             "rating_flags": [moderation.describe_reason(r) for r in rating.flag_reasons or []],
-            "rating_rater": person(rating.rater),
-            "rating_ratee": person(rating.ratee),
+            "rating_rater": person(user, rating.rater),
+            "rating_ratee": person(user, rating.ratee),
             "rating_session": session,
             "rater_earlier": earlier.select_related("session", "ratee").order_by("-created_at")[:10],
             "rater_counts": counts,
