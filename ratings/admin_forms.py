@@ -6,7 +6,7 @@ from django import forms
 from django.utils.html import format_html, format_html_join
 
 from ratings import moderation
-from ratings.models import Rating
+from ratings.models import CRITERIA_BY_RATER_ROLE, Rating
 
 # What moderators pick from most days; the text lands in the reason box, where it can be edited.
 CANNED_REJECTION_REASONS = [
@@ -119,7 +119,10 @@ def highlighted(text: str, spans: list[tuple[int, int, str]]) -> str:
 
 
 def compact_scores(rating: Rating) -> str:
-    scores = rating.scores or {}
+    # In the criteria's own order: PostgreSQL's jsonb does not keep the keys' order.
+    raw = rating.scores or {}
+    order = CRITERIA_BY_RATER_ROLE.get(rating.rater_role, ())
+    scores = {name: raw[name] for name in order if name in raw} | raw
     short = " ".join(f"{SCORE_LABELS.get(name, name[:2].title())}{value}" for name, value in scores.items())
     full = ", ".join(f"{name} {value}" for name, value in scores.items())
     return format_html('<span class="scores" title="{}"><b>{}/5</b> {}</span>', full, rating.overall, short)
