@@ -21,6 +21,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from urllib.parse import urlencode
 
 from django.conf import settings
 from django.db.models import Count, Min, Q
@@ -93,7 +94,8 @@ def sessions_panel(request, now: datetime) -> Panel | None:
         **{f"today_{s.value}": Count("pk", filter=on_today & Q(status=s.value)) for s in Session.Status},
     )
     changelist = "admin:sessions_app_session_changelist"
-    today_query = f"scheduled_start__gte={today:%Y-%m-%d}&scheduled_start__lt={today + timedelta(days=1):%Y-%m-%d}"
+    # Aware datetimes, as the admin's own date filter writes them (a bare date is read as naive).
+    today_query = urlencode({"scheduled_start__gte": str(today), "scheduled_start__lt": str(today + timedelta(days=1))})
     rows = [
         Row(
             f"Today: {s.label.lower()}",

@@ -122,10 +122,8 @@ def seed() -> dict:
 class Page:
     """One Chromium tab over the DevTools protocol."""
 
-    def __init__(self, ws_url: str) -> None:
-        from websockets.sync.client import connect
-
-        self.ws = connect(ws_url, max_size=64 * 1024 * 1024)
+    def __init__(self, ws) -> None:
+        self.ws = ws
         self.next_id = 0
 
     def call(self, method: str, **params) -> dict:
@@ -197,26 +195,10 @@ def main() -> int:
         wait_http(f"http://127.0.0.1:{PORT}/admin/login/")
         wait_http(f"http://127.0.0.1:{DEVTOOLS_PORT}/json/version")
         target = requests.put(f"http://127.0.0.1:{DEVTOOLS_PORT}/json/new?about:blank", timeout=10).json()
-        page = Page(target["webSocketDebuggerUrl"])
-        page.call("Page.enable")
-        name, value = plan["cookie"]
-        page.call("Network.enable")
-        page.call("Network.setCookie", name=name, value=value, domain="127.0.0.1", path="/")
-        for shot, path, width, height in plan["pages"]:
-            page.call(
-                "Emulation.setDeviceMetricsOverride",
-                width=width,
-                height=height,
-                deviceScaleFactor=1,
-                mobile=width < 500,
-            )
-            page.call("Page.navigate", url=f"http://127.0.0.1:{PORT}{path}")
-            page.wait_for("Page.loadEventFired")
-            time.sleep(0.3)
-            data = page.call("Page.captureScreenshot", format="png")["data"]
-            target_file = out / f"{shot}.png"
-            target_file.write_bytes(base64.b64decode(data))
-            print(target_file)
+        from websockets.sync.client import connect
+
+        with connect(target["webSocketDebuggerUrl"], max_size=64 * 1024 * 1024) as ws:
+            shoot(Page(ws), plan, out)
     finally:
         browser.terminate()
         server.terminate()
@@ -224,6 +206,28 @@ def main() -> int:
         server.wait(10)
         shutil.rmtree(WORK, ignore_errors=True)
     return 0
+
+
+def shoot(page: Page, plan: dict, out: Path) -> None:
+    page.call("Page.enable")
+    name, value = plan["cookie"]
+    page.call("Network.enable")
+    page.call("Network.setCookie", name=name, value=value, domain="127.0.0.1", path="/")
+    for shot, path, width, height in plan["pages"]:
+        page.call(
+            "Emulation.setDeviceMetricsOverride",
+            width=width,
+            height=height,
+            deviceScaleFactor=1,
+            mobile=width < 500,
+        )
+        page.call("Page.navigate", url=f"http://127.0.0.1:{PORT}{path}")
+        page.wait_for("Page.loadEventFired")
+        time.sleep(0.3)
+        data = page.call("Page.captureScreenshot", format="png")["data"]
+        target_file = out / f"{shot}.png"
+        target_file.write_bytes(base64.b64decode(data))
+        print(target_file)
 
 
 if __name__ == "__main__":
