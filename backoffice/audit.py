@@ -29,11 +29,11 @@ def staff_audit(request_or_actor: HttpRequest | User, obj: models.Model, message
     )
 
 
-def with_note(message: str, *, reason: str = "", note: str = "") -> str:
+def with_note(message: str, *, reason: str = "", note: str = "", reason_label: str = "Reason") -> str:
     """``message`` with the reason given to people and the staff-only note, as History shows them."""
     parts = [message]
     if reason:
-        parts.append(f"Reason: {reason}")
+        parts.append(f"{reason_label}: {reason}")
     if note:
         parts.append(f"Internal note: {note}")
     return ". ".join(p.rstrip(".") for p in parts) + "."

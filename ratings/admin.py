@@ -20,7 +20,7 @@ from django.utils.html import format_html, format_html_join
 from django.utils.text import Truncator
 from django.utils.timesince import timesince
 
-from backoffice.audit import staff_audit
+from backoffice.audit import staff_audit, with_note
 from backoffice.display import person
 from config.api.errors import ApplicationError
 from ratings import moderation, selectors, services
@@ -48,12 +48,12 @@ def _spans(rating: Rating, text: str) -> list[tuple[int, int, str]]:
 
 
 def _history_message(decided: Rating, *, how: str = "", note: str = "") -> str:
-    parts = [f"{decided.get_status_display()}{how}"]
-    if decided.rejection_reason:
-        parts.append(f"Reason given to the rater: {decided.rejection_reason}")
-    if note:
-        parts.append(f"Internal note: {note}")
-    return ". ".join(p.rstrip(".") for p in parts) + "."
+    return with_note(
+        f"{decided.get_status_display()}{how}",
+        reason=decided.rejection_reason,
+        note=note,
+        reason_label="Reason given to the rater",
+    )
 
 
 class QueueFilter(admin.SimpleListFilter):
