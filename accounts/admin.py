@@ -1,14 +1,16 @@
 from __future__ import annotations
 
 from django import forms
-from django.contrib import admin
+from django.contrib import admin, messages
 from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
 from django.db.models import Q
 
 from accounts import services
 from accounts.models import CoachProfile, User
 from accounts.serializers import CoachProfileUpdateSerializer
+from backoffice.audit import staff_audit
 from config.admin import ServiceActionMixin
+from config.api.errors import ApplicationError
 
 
 @admin.register(User)
@@ -75,14 +77,30 @@ class CoachProfileAdmin(ServiceActionMixin, admin.ModelAdmin):
         "rating_criteria",
         "updated_at",
     ]
-    actions = ["verify"]
+    actions = ["verify", "unverify"]
+
+    def _each(self, request, queryset, change, *, verb: str) -> None:
+        count = 0
+        for profile in queryset.select_related("user"):
+            try:
+                changed = change(profile.user)
+            except ApplicationError as exc:
+                self.message_user(request, f"{profile.user.email}: {exc.message}", messages.WARNING)
+                continue
+            if changed:
+                count += 1
+                staff_audit(request, profile, f"{verb.capitalize()} by staff.")
+        self.message_user(request, f"{count} coach(es) {verb}.", messages.SUCCESS)
 
     @admin.action(description="Verify the selected coaches", permissions=["change"])
     def verify(self, request, queryset):
-        self.run_for_each(
+        self._each(
             request,
-            queryset.select_related("user"),
-            lambda profile: services.coach_verify(coach=profile.user, actor=request.user),
-            label=lambda profile: profile.user.email,
-            done="{count} coach(es) verified.",
+            queryset,
+            lambda coach: services.coach_verify(coach=coach, actor=request.user),
+            verb="verified",
         )
+
+    @admin.action(description="Unverify the selected coaches (offline, hidden from customers)", permissions=["change"])
+    def unverify(self, request, queryset):
+        self._each(request, queryset, lambda coach: services.coach_unverify(coach=coach), verb="unverified")

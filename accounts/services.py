@@ -200,3 +200,20 @@ def coach_verify(*, coach: User, actor: User | None = None, now: datetime | None
         if updated:
             event_emit(type="coach.verified", data={"coach_id": str(coach.pk)})
     return bool(updated)
+
+
+def coach_unverify(*, coach: User) -> bool:
+    """Take a coach's verification back (staff found a problem): the coach goes offline and, like a
+    new coach, disappears from the public lists until verified again. Existing bookings stay.
+    Returns False when the coach was not verified (idempotent)."""
+    if not coach.is_coach:
+        raise ValidationFailed(f"{coach.email} is not a coach account.")
+    coach_profile_of(coach)
+    updated = CoachProfile.objects.filter(user=coach, is_verified=True).update(
+        is_verified=False,
+        verified_at=None,
+        verified_by=None,
+        availability=CoachProfile.Availability.OFFLINE,
+        updated_at=timezone.now(),
+    )
+    return bool(updated)

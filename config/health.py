@@ -39,6 +39,17 @@ def _check_broker() -> str:
     return "ok"
 
 
+def health_checks() -> dict[str, str]:
+    """Each dependency: ``"ok"`` or the error (the API's answer and the staff dashboard's panel)."""
+    body = {}
+    for name, check in (("database", _check_database), ("cache", _check_cache), ("broker", _check_broker)):
+        try:
+            body[name] = check()
+        except Exception as exc:  # noqa: BLE001 - any failure is the answer here
+            body[name] = f"error: {type(exc).__name__}: {exc}"[:300]
+    return body
+
+
 HealthSerializer = inline_serializer(
     name="Health",
     fields={"database": serializers.CharField(), "cache": serializers.CharField(), "broker": serializers.CharField()},
@@ -51,11 +62,6 @@ class HealthApi(APIView):
 
     @extend_schema(responses={200: HealthSerializer, 503: HealthSerializer})
     def get(self, request):
-        body = {}
-        for name, check in (("database", _check_database), ("cache", _check_cache), ("broker", _check_broker)):
-            try:
-                body[name] = check()
-            except Exception as exc:  # any failure is the answer here
-                body[name] = f"error: {type(exc).__name__}: {exc}"[:300]
+        body = health_checks()
         healthy = all(v == "ok" for v in body.values())
         return Response(body, status=200 if healthy else 503)

@@ -72,6 +72,8 @@ INSTALLED_APPS = [
     "webhooks",
     # Demo data for `make run` (`manage.py seed_demo`): it uses every app, so none imports it.
     "demo",
+    # Last: its admin replaces some of the apps' (session and user pages) and reads them all.
+    "backoffice",
 ]
 
 MIDDLEWARE = [
@@ -173,6 +175,8 @@ LOCALE_PATHS = [BASE_DIR / "locale"]
 TIME_ZONE = "UTC"
 USE_I18N = True
 USE_TZ = True
+# One date format everywhere staff read dates: 24-hour, labelled UTC (en and ar files).
+FORMAT_MODULE_PATH = ["backoffice.formats"]
 
 STATIC_URL = "static/"
 STATIC_ROOT = BASE_DIR / "staticfiles"

@@ -2,6 +2,7 @@ from __future__ import annotations
 
 from celery import shared_task
 
+from backoffice.heartbeat import heartbeat
 from events import services
 
 
@@ -17,4 +18,6 @@ def dispatch_events(event_ids: list[str]) -> int:
 
 @shared_task(name="events.tasks.dispatch_pending_events")
 def dispatch_pending_events() -> int:
-    return services.events_dispatch_pending()
+    dispatched = services.events_dispatch_pending()
+    heartbeat("events.tasks.dispatch_pending_events", f"{dispatched} dispatched")
+    return dispatched

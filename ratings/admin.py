@@ -3,38 +3,87 @@
 Moderating needs the ``ratings.moderate_rating`` permission (the "moderators" group has it, see
 migration 0002); staff without it can at most look. Every decision goes through
 ``rating_approve`` / ``rating_reject``, which record who, when and why and keep the coach's
-aggregates right.
+aggregates right; each one is also appended to the rating's History in words (reason and note),
+so a later decision never erases an earlier one.
 """
 
 from __future__ import annotations
 
-from django import forms
 from django.contrib import admin, messages
 from django.contrib.admin import helpers
 from django.core.exceptions import PermissionDenied
-from django.db.models import Case, IntegerField, Value, When
+from django.db.models import Case, Count, IntegerField, Q, Value, When
+from django.http import HttpResponseRedirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
-from django.utils.html import format_html_join
+from django.utils.html import format_html, format_html_join
 from django.utils.text import Truncator
 from django.utils.timesince import timesince
 
+from backoffice.audit import staff_audit, with_note
+from backoffice.display import person
 from config.admin import ServiceActionMixin
 from config.api.errors import ApplicationError
 from ratings import moderation, selectors, services
-from ratings.models import BlocklistWord, Rating
+from ratings.admin_forms import (
+    APPROVE,
+    CANNED_REJECTION_REASONS,
+    REJECT,
+    ApproveForm,
+    RatingDecisionForm,
+    RejectForm,
+    compact_scores,
+    highlighted,
+)
+from ratings.models import BlocklistWord, Rating, short_name
+from sessions_app.selectors import session_number_from
 
 MODERATE_PERMISSION = "ratings.moderate_rating"
+FEEDBACK_IN_LIST = 300
+
+
+def _spans(rating: Rating, text: str) -> list[tuple[int, int, str]]:
+    # The blocklist words that flagged it are in its reasons: no query per row.
+    words = [r[len(moderation.BLOCKLIST_PREFIX) :] for r in rating.flag_reasons or [] if ":" in r]
+    return moderation.match_spans(text, blocklist=words)
+
+
+def _history_message(decided: Rating, *, how: str = "", note: str = "") -> str:
+    return with_note(
+        f"{decided.get_status_display()}{how}",
+        reason=decided.rejection_reason,
+        note=note,
+        reason_label="Reason given to the rater",
+    )
 
 
 class QueueFilter(admin.SimpleListFilter):
+    """Waiting ratings unless asked otherwise: the list opens on the work to do."""
+
     title = "queue"
     parameter_name = "queue"
 
     def lookups(self, request, model_admin):
-        return [("waiting", "Waiting (pending or flagged)"), ("decided", "Decided (approved or rejected)")]
+        return [
+            ("waiting", "Waiting (pending or flagged)"),
+            ("decided", "Decided (approved or rejected)"),
+            ("all", "All"),
+        ]
+
+    def value(self):
+        return super().value() or "waiting"
+
+    def choices(self, changelist):
+        for lookup, title in self.lookup_choices:
+            yield {
+                "selected": self.value() == lookup,
+                "query_string": changelist.get_query_string({self.parameter_name: lookup}),
+                "display": title,
+            }
 
     def queryset(self, request, queryset):
+        if request.method == "POST" and self.parameter_name not in self.used_parameters:
+            return queryset  # an action acts on exactly the ticked rows, not the default view's
         if self.value() == "waiting":
             return queryset.filter(status__in=Rating.WAITING_STATUSES)
         if self.value() == "decided":
@@ -42,84 +91,41 @@ class QueueFilter(admin.SimpleListFilter):
         return queryset
 
 
-class RatingDecisionForm(forms.ModelForm):
-    """The only editable part of a rating's page: the moderator's decision."""
-
-    decision = forms.ChoiceField(
-        choices=[("", "— no change —"), ("approve", "Approve (make public)"), ("reject", "Reject")],
-        required=False,
-    )
-    reason = forms.CharField(
-        widget=forms.Textarea(attrs={"rows": 3}),
-        required=False,
-        max_length=2000,
-        help_text="Required to reject. The rater sees it.",
-    )
-    note = forms.CharField(
-        widget=forms.Textarea(attrs={"rows": 2}),
-        required=False,
-        max_length=2000,
-        label="Internal note",
-        help_text="Only staff see it.",
-    )
-
-    class Meta:
-        model = Rating
-        fields: list[str] = []
-
-    def clean(self):
-        cleaned = super().clean()
-        decision = cleaned.get("decision")
-        if decision == "reject" and not (cleaned.get("reason") or "").strip():
-            self.add_error("reason", "Give the reason for the rejection.")
-        target = {"approve": Rating.Status.APPROVED, "reject": Rating.Status.REJECTED}.get(decision or "")
-        if target and self.instance.status == target:
-            self.add_error("decision", f"The rating is already {self.instance.get_status_display().lower()}.")
-        return cleaned
-
-
-class RejectForm(forms.Form):
-    reason = forms.CharField(
-        widget=forms.Textarea(attrs={"rows": 4, "cols": 80}),
-        max_length=2000,
-        help_text="The raters see this reason.",
-    )
-    note = forms.CharField(
-        widget=forms.Textarea(attrs={"rows": 2, "cols": 80}),
-        required=False,
-        max_length=2000,
-        label="Internal note",
-    )
-
-
 @admin.register(Rating)
 class RatingAdmin(ServiceActionMixin, admin.ModelAdmin):
     form = RatingDecisionForm
     change_list_template = "ratings/admin/change_list.html"
+    change_form_template = "ratings/admin/change_form.html"
     list_display = [
-        "session_number",
-        "rater",
-        "ratee",
-        "rater_role",
-        "overall",
-        "scores_display",
-        "feedback_excerpt",
+        "feedback_display",
         "flags_display",
         "status",
-        "decided_by",
-        "decided_at",
+        "scores_display",
+        "session_number",
+        "people",
+        "decided",
         "created_at",
     ]
+    list_display_links = ["feedback_display"]
     list_filter = [QueueFilter, "status", "rater_role", "overall", "created_at"]
-    search_fields = ["feedback", "rater__email", "ratee__email", "rater__first_name", "ratee__first_name"]
+    search_fields = [
+        "feedback",
+        "rater__email",
+        "ratee__email",
+        "rater__first_name",
+        "rater__last_name",
+        "ratee__first_name",
+        "ratee__last_name",
+    ]
+    search_help_text = "Feedback, names, e-mails, or a session number (SESS-000026 or 26)."
     list_select_related = ["session", "rater", "ratee", "moderated_by"]
     actions = ["approve_ratings", "reject_ratings"]
     list_per_page = 50
     readonly_fields = [
         "session_number",
         "created_at",
-        "rater",
-        "ratee",
+        "rater_display",
+        "ratee_display",
         "rater_role",
         "overall",
         "scores_display",
@@ -132,8 +138,10 @@ class RatingAdmin(ServiceActionMixin, admin.ModelAdmin):
         "rejection_reason",
         "moderation_note",
     ]
-    _rating_fieldsets = [
-        (None, {"fields": ["session_number", "created_at", "rater", "ratee", "rater_role"]}),
+    fieldsets = [
+        # The people as text: a foreign key's read-only link would lead viewers without
+        # accounts.view_user to a 403 (the summary on top links them for those allowed).
+        (None, {"fields": ["session_number", "created_at", "rater_display", "ratee_display", "rater_role"]}),
         ("Rating", {"fields": ["overall", "scores_display", "feedback"]}),
         (
             "Moderation",
@@ -176,11 +184,10 @@ class RatingAdmin(ServiceActionMixin, admin.ModelAdmin):
         )
         return [waiting_first.asc(), "created_at"]
 
-    def get_fieldsets(self, request, obj=None):
-        fieldsets = list(self._rating_fieldsets)
-        if obj is not None and self.has_moderate_permission(request):
-            fieldsets.append(("Decision", {"fields": ["decision", "reason", "note"]}))
-        return fieldsets
+    def get_search_results(self, request, queryset, search_term):
+        if (number := session_number_from(search_term)) is not None:
+            return queryset.filter(session__number=number), False
+        return super().get_search_results(request, queryset, search_term)
 
     # --- columns ----------------------------------------------------------------------------
 
@@ -190,17 +197,37 @@ class RatingAdmin(ServiceActionMixin, admin.ModelAdmin):
 
     @admin.display(description="scores")
     def scores_display(self, rating: Rating) -> str:
-        return ", ".join(f"{name} {score}" for name, score in (rating.scores or {}).items())
+        return compact_scores(rating)
 
     @admin.display(description="feedback")
-    def feedback_excerpt(self, rating: Rating) -> str:
-        return Truncator(rating.feedback).chars(80)
+    def feedback_display(self, rating: Rating) -> str:
+        text = Truncator(rating.feedback).chars(FEEDBACK_IN_LIST)
+        return format_html('<span class="feedback">{}</span>', highlighted(text, _spans(rating, text)))
 
     @admin.display(description="flag reasons")
     def flags_display(self, rating: Rating) -> str:
         if not rating.flag_reasons:
             return "-"
         return format_html_join(", ", "{}", ((moderation.describe_reason(r),) for r in rating.flag_reasons))
+
+    @admin.display(description="rater")
+    def rater_display(self, rating: Rating) -> str:
+        return f"{rating.rater.get_full_name()} <{rating.rater.email}>"
+
+    @admin.display(description="ratee")
+    def ratee_display(self, rating: Rating) -> str:
+        return f"{rating.ratee.get_full_name()} <{rating.ratee.email}>"
+
+    @admin.display(description="rater → ratee")
+    def people(self, rating: Rating) -> str:
+        return f"{short_name(rating.rater)} → {short_name(rating.ratee)} ({rating.rater_role})"
+
+    @admin.display(description="decided")
+    def decided(self, rating: Rating) -> str:
+        when = self.decided_at(rating)
+        if when is None:
+            return "-"
+        return format_html("{}<br><small>{}</small>", self.decided_by(rating), when.strftime("%Y-%m-%d %H:%M UTC"))
 
     @admin.display(description="decided by")
     def decided_by(self, rating: Rating) -> str:
@@ -220,74 +247,168 @@ class RatingAdmin(ServiceActionMixin, admin.ModelAdmin):
 
     # --- one by one: the decision on the rating's page ------------------------------------------
 
+    def get_queryset(self, request):
+        return super().get_queryset(request).select_related("session", "rater", "ratee", "moderated_by")
+
+    def change_view(self, request, object_id, form_url="", extra_context=None):
+        rating = self.get_object(request, object_id)
+        extra = dict(extra_context or {})
+        if rating is not None:
+            extra.update(self._rating_context(request, rating))
+        return super().change_view(request, object_id, form_url, extra_context=extra)
+
+    def _rating_context(self, request, rating: Rating) -> dict:
+        """What a moderator decides with: the text with its matches marked, the people (linked
+        only for those allowed to open them), and the rater's earlier ratings."""
+        user = request.user
+
+        session = rating.session.display_number
+        if user.has_perm("sessions_app.view_session"):
+            url = reverse("admin:sessions_app_session_change", args=[rating.session_id])
+            session = format_html('<a href="{}">{}</a>', url, session)
+        earlier = Rating.objects.filter(rater_id=rating.rater_id).exclude(pk=rating.pk)
+        counts = earlier.aggregate(
+            total=Count("pk"),
+            rejected=Count("pk", filter=Q(status=Rating.Status.REJECTED)),
+            approved=Count("pk", filter=Q(status=Rating.Status.APPROVED)),
+        )
+        return {
+            "rating": rating,
+            "rating_feedback": highlighted(rating.feedback, _spans(rating, rating.feedback)),
+            "rating_flags": [moderation.describe_reason(r) for r in rating.flag_reasons or []],
+            "rating_rater": person(user, rating.rater),
+            "rating_ratee": person(user, rating.ratee),
+            "rating_session": session,
+            "rater_earlier": earlier.select_related("session", "ratee").order_by("-created_at")[:10],
+            "rater_counts": counts,
+            "can_moderate": self.has_moderate_permission(request),
+            "canned_reasons": CANNED_REJECTION_REASONS,
+        }
+
     def save_model(self, request, obj: Rating, form, change: bool) -> None:
-        # Never obj.save(): the decision goes through the services, which lock and audit.
+        # Never obj.save(): the decision goes through the services, which lock; History gets our words.
         decision = form.cleaned_data.get("decision")
-        note = form.cleaned_data.get("note") or ""
+        note = (form.cleaned_data.get("note") or "").strip()
         try:
-            if decision == "approve":
-                services.rating_approve(rating=obj, moderator=request.user, note=note)
-            elif decision == "reject":
-                services.rating_reject(
+            if decision == APPROVE:
+                decided = services.rating_approve(rating=obj, moderator=request.user, note=note)
+            elif decision == REJECT:
+                decided = services.rating_reject(
                     rating=obj, moderator=request.user, reason=form.cleaned_data["reason"], note=note
                 )
+            else:
+                return
         except ApplicationError as exc:
             self.message_user(request, f"Not changed: {exc.message}", messages.ERROR)
+            return
+        self._audit(request, decided, note=note)
 
     def save_related(self, request, form, formsets, change) -> None:
         pass
 
-    # --- in bulk: actions -------------------------------------------------------------------
+    def log_change(self, request, obj, message):
+        # Django's generic "Changed decision, reason and Internal note." says nothing: save_model
+        # wrote the decision itself, in words.
+        return None
+
+    def response_change(self, request, obj):
+        form_next = getattr(request, "_rating_go_next", False)
+        if not form_next:
+            return super().response_change(request, obj)
+        following = (
+            Rating.objects.filter(status__in=Rating.WAITING_STATUSES)
+            .exclude(pk=obj.pk)
+            .order_by("created_at")
+            .values_list("pk", flat=True)
+            .first()
+        )
+        self.message_user(request, f"{obj}: {obj.get_status_display().lower()}.", messages.SUCCESS)
+        if following is None:
+            self.message_user(request, "Nothing else is waiting.", messages.INFO)
+            return HttpResponseRedirect(reverse("admin:ratings_rating_changelist"))
+        return HttpResponseRedirect(reverse("admin:ratings_rating_change", args=[following]))
+
+    def get_form(self, request, obj=None, change=False, **kwargs):
+        form_class = super().get_form(request, obj, change=change, **kwargs)
+
+        class Form(form_class):
+            def clean(form):  # noqa: N805 - the form, inside the admin's closure over the request
+                cleaned = super().clean()
+                request._rating_go_next = form.go_next
+                return cleaned
+
+        return Form
+
+    def _audit(self, request, decided: Rating, *, how: str = "", note: str = "") -> None:
+        staff_audit(request, decided, _history_message(decided, how=how, note=note))
+
+    # --- in bulk: actions with a preview and a confirmation ----------------------------------------
 
     def get_actions(self, request):
         actions = super().get_actions(request)
         actions.pop("delete_selected", None)
         return actions
 
-    def _apply(self, request, queryset, decide) -> None:
-        self.run_for_each(
-            request,
-            queryset.order_by("created_at"),
-            decide,
-            label=lambda rating: f"Skipped {rating.session.display_number}",
-            done="{count} rating(s) updated.",
-            # The admin's history of the rating keeps every decision, not only the latest one.
-            history=lambda decided: (
-                f"{decided.status.capitalize()} (bulk action)"
-                + (f": {decided.rejection_reason}" if decided.rejection_reason else "")
-            ),
-        )
+    def _apply(self, request, queryset, decide, *, note: str = "") -> None:
+        done, skipped = 0, []
+        for rating in queryset.select_related("session", "rater", "ratee").order_by("created_at"):
+            try:
+                decided = decide(rating)
+                done += 1
+            except ApplicationError as exc:
+                skipped.append(f"{rating.session.display_number}: {exc.message}")
+                continue
+            self._audit(request, decided, how=" (bulk action)", note=note)
+        if done:
+            self.message_user(request, f"{done} rating(s) updated.", messages.SUCCESS)
+        if skipped:
+            self.message_user(request, "Skipped " + "; ".join(skipped), messages.WARNING)
 
-    @admin.action(description="Approve selected ratings", permissions=["moderate"])
-    def approve_ratings(self, request, queryset) -> None:
-        self._apply(request, queryset, lambda rating: services.rating_approve(rating=rating, moderator=request.user))
+    def _confirm_page(self, request, queryset, *, action: str, form, title: str):
+        ratings = list(queryset.select_related("session", "rater", "ratee").order_by("created_at"))
+        rows = [(r, highlighted(r.feedback, _spans(r, r.feedback))) for r in ratings]
+        context = {
+            **self.admin_site.each_context(request),
+            "title": title,
+            "opts": self.model._meta,
+            "form": form,
+            "rows": rows,
+            "count": len(ratings),
+            "flagged": [r for r in ratings if r.status == Rating.Status.FLAGGED],
+            "decided": [r for r in ratings if not r.is_waiting],
+            "action_checkbox_name": helpers.ACTION_CHECKBOX_NAME,
+            "action_name": action,
+            "verb": "Approve" if action == "approve_ratings" else "Reject",
+        }
+        return TemplateResponse(request, "ratings/admin/decide_ratings.html", context)
+
+    @admin.action(description="Approve selected ratings (asks to confirm)", permissions=["moderate"])
+    def approve_ratings(self, request, queryset):
+        form = ApproveForm(request.POST if "apply" in request.POST else None)
+        if form.is_bound and form.is_valid():
+            note = form.cleaned_data["note"].strip()
+            self._apply(
+                request,
+                queryset,
+                lambda rating: services.rating_approve(rating=rating, moderator=request.user, note=note),
+                note=note,
+            )
+            return None  # back to the list
+        return self._confirm_page(request, queryset, action="approve_ratings", form=form, title="Approve ratings")
 
     @admin.action(description="Reject selected ratings (asks for a reason)", permissions=["moderate"])
     def reject_ratings(self, request, queryset):
-        if "apply" in request.POST:
-            form = RejectForm(request.POST)
-            if form.is_valid():
-                reason, note = form.cleaned_data["reason"], form.cleaned_data["note"]
-                self._apply(
-                    request,
-                    queryset,
-                    lambda rating: services.rating_reject(
-                        rating=rating, moderator=request.user, reason=reason, note=note
-                    ),
-                )
-                return None  # back to the list
-        else:
-            form = RejectForm()
-        context = {
-            **self.admin_site.each_context(request),
-            "title": "Reject ratings",
-            "opts": self.model._meta,
-            "form": form,
-            "ratings": queryset.select_related("session", "rater", "ratee").order_by("created_at"),
-            "action_checkbox_name": helpers.ACTION_CHECKBOX_NAME,
-            "action_name": "reject_ratings",
-        }
-        return TemplateResponse(request, "ratings/admin/reject_ratings.html", context)
+        form = RejectForm(request.POST if "apply" in request.POST else None)
+        if form.is_bound and form.is_valid():
+            reason, note = form.cleaned_data["reason"], form.cleaned_data["note"].strip()
+            self._apply(
+                request,
+                queryset,
+                lambda rating: services.rating_reject(rating=rating, moderator=request.user, reason=reason, note=note),
+                note=note,
+            )
+            return None  # back to the list
+        return self._confirm_page(request, queryset, action="reject_ratings", form=form, title="Reject ratings")
 
     # --- dashboard --------------------------------------------------------------------------
 

@@ -19,6 +19,12 @@ FEEDBACK_MIN_LENGTH = 10
 FEEDBACK_MAX_LENGTH = 2000
 
 
+def short_name(user) -> str:
+    """ "Ines L.": enough for staff to tell people apart in titles, without the whole name."""
+    initial = f" {user.last_name[:1]}." if user.last_name else ""
+    return f"{user.first_name}{initial}".strip() or user.email
+
+
 class Rating(models.Model):
     class RaterRole(models.TextChoices):
         COACH = "coach", "Coach"
@@ -76,7 +82,11 @@ class Rating(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"Rating {self.overall}/5 by {self.rater_id} ({self.status})"
+        # Reads the rater, the ratee and the session: lists select them (``list_select_related``).
+        return (
+            f"Rating {self.overall}/5 by {short_name(self.rater)} for {short_name(self.ratee)}, "
+            f"{self.session.display_number}"
+        )
 
     @property
     def is_waiting(self) -> bool:

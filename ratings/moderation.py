@@ -100,3 +100,36 @@ def describe_reason(reason: str) -> str:
     if reason.startswith(BLOCKLIST_PREFIX):
         return f'blocklisted word "{reason[len(BLOCKLIST_PREFIX) :]}"'
     return REASON_LABELS.get(reason, reason)
+
+
+def _blank(pattern: re.Pattern, text: str) -> str:
+    # Same length, so offsets in the result are offsets in ``text``.
+    return pattern.sub(lambda m: " " * len(m.group()), text)
+
+
+def match_spans(text: str, *, blocklist: Iterable[str] = ()) -> list[tuple[int, int, str]]:
+    """Where the rules above match in ``text``: sorted, non-overlapping ``(start, end, reason)``,
+    for showing a moderator what was found. The same expressions as :func:`flag_reasons`."""
+    found: list[tuple[int, int, str]] = []
+    for pattern in (_EMAIL, _OBFUSCATED_EMAIL):
+        found += [(m.start(), m.end(), REASON_EMAIL) for m in pattern.finditer(text)]
+    found += [(m.start(), m.end(), REASON_PHONE) for m in _PHONE.finditer(_blank(_DATE, text))]
+    without_emails = _blank(_OBFUSCATED_EMAIL, _blank(_EMAIL, text))
+    for pattern in (_URL, _BARE_DOMAIN):
+        found += [(m.start(), m.end(), REASON_LINK) for m in pattern.finditer(without_emails)]
+    for word in blocklist:
+        word = word.strip()
+        if word:
+            pattern = rf"(?<!\w){re.escape(word)}(?!\w)"
+            found += [
+                (m.start(), m.end(), f"{BLOCKLIST_PREFIX}{word.lower()}")
+                for m in re.finditer(pattern, text, re.IGNORECASE)
+            ]
+    spans: list[tuple[int, int, str]] = []
+    for start, end, reason in sorted(found, key=lambda s: (s[0], -s[1])):
+        if spans and start < spans[-1][1]:  # overlaps the previous one: keep the wider reach
+            last = spans[-1]
+            spans[-1] = (last[0], max(last[1], end), last[2])
+        else:
+            spans.append((start, end, reason))
+    return spans

@@ -3,6 +3,7 @@ from __future__ import annotations
 from celery import shared_task
 from django.db import OperationalError
 
+from backoffice.heartbeat import heartbeat
 from ratings import services
 
 
@@ -22,4 +23,5 @@ def moderate_rating(rating_id: str) -> str | None:
 def moderate_backlog() -> dict:
     """Beat job: moderates ratings whose task was lost (broker down, worker killed)."""
     result = services.ratings_moderate_backlog()
+    heartbeat("ratings.tasks.moderate_backlog", f"{result.total} moderated")
     return {"approved": result.approved, "flagged": result.flagged, "pending": result.pending}

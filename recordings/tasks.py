@@ -11,6 +11,7 @@ from __future__ import annotations
 from celery import shared_task
 from django.db import InterfaceError, OperationalError
 
+from backoffice.heartbeat import heartbeat
 from recordings import services
 from recordings.errors import AgoraUnreachable
 
@@ -22,6 +23,7 @@ DATABASE_HICCUPS = (OperationalError, InterfaceError)
 def expire_recordings() -> dict:
     """Beat job (hourly): delete the files of recordings past their window, mark them EXPIRED."""
     result = services.recordings_expire_due()
+    heartbeat("recordings.tasks.expire_recordings", f"{result.expired} expired, {result.failed} failed")
     return {"due": result.due, "expired": result.expired, "failed": result.failed, "skipped": result.skipped}
 
 
@@ -55,13 +57,16 @@ def process_webhook_event(self, event_id: int) -> str:
 @shared_task(name="recordings.tasks.process_pending_webhook_events")
 def process_pending_webhook_events() -> dict:
     """Beat job: apply Agora events whose own task was lost."""
-    return {"processed": services.webhook_events_process_pending()}
+    processed = services.webhook_events_process_pending()
+    heartbeat("recordings.tasks.process_pending_webhook_events", f"{processed} processed")
+    return {"processed": processed}
 
 
 @shared_task(name="recordings.tasks.sweep_processing_recordings")
 def sweep_processing_recordings() -> dict:
     """Beat job (every 10 minutes): settle PROCESSING recordings whose "uploaded" event was lost."""
     result = services.recordings_sweep_processing()
+    heartbeat("recordings.tasks.sweep_processing_recordings", f"{result.checked} checked")
     return {
         "checked": result.checked,
         "available": result.available,

@@ -1,7 +1,5 @@
 from __future__ import annotations
 
-import re
-
 from django.contrib import admin, messages
 from django.shortcuts import redirect
 from django.urls import reverse
@@ -9,8 +7,7 @@ from django.urls import reverse
 from config.admin import ServiceActionMixin
 from sessions_app import policy_admin, registry, services
 from sessions_app.models import Appointment, Session, SessionLog, SessionReport
-
-_NUMBER = re.compile(r"^(?:SESS-)?0*(\d+)$", re.IGNORECASE)
+from sessions_app.selectors import session_number_from
 
 
 class ReadOnlyInline(admin.TabularInline):
@@ -59,7 +56,15 @@ class SessionAdmin(ServiceActionMixin, admin.ModelAdmin):
     ]
     list_filter = ["status", "type", "scheduled_start"]
     date_hierarchy = "scheduled_start"
-    search_fields = ["coach__email", "customer__email", "topic"]
+    search_fields = [
+        "coach__email",
+        "customer__email",
+        "coach__first_name",
+        "coach__last_name",
+        "customer__first_name",
+        "customer__last_name",
+        "topic",
+    ]
     list_select_related = ["coach", "customer"]
     readonly_fields = [f.name for f in Session._meta.fields]
     inlines = [SessionLogInline, SessionReportInline]
@@ -84,9 +89,8 @@ class SessionAdmin(ServiceActionMixin, admin.ModelAdmin):
         return obj.display_number
 
     def get_search_results(self, request, queryset, search_term):
-        match = _NUMBER.match(search_term.strip())
-        if match:
-            return queryset.filter(number=int(match.group(1))), False
+        if (number := session_number_from(search_term)) is not None:
+            return queryset.filter(number=number), False
         return super().get_search_results(request, queryset, search_term)
 
     def has_add_permission(self, request) -> bool:

@@ -3,6 +3,7 @@ that is not theirs does not exist for them (404), whatever its id."""
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -27,6 +28,14 @@ from sessions_app import registry
 from sessions_app.errors import ReportNotAvailable
 from sessions_app.models import Appointment, Session, SessionLog, SessionReport
 from sessions_app.services.policy import MAX_BUFFER_MINUTES
+
+_NUMBER = re.compile(r"^(?:SESS-?)?0*(\d+)$", re.IGNORECASE)
+
+
+def session_number_from(text: str) -> int | None:
+    """The number in what staff type to find a session: ``SESS-000026``, ``sess-26`` or ``26``."""
+    match = _NUMBER.match(text.strip())
+    return int(match.group(1)) if match else None
 
 
 def _base() -> QuerySet[Session]:

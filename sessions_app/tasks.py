@@ -2,6 +2,7 @@ from __future__ import annotations
 
 from celery import shared_task
 
+from backoffice.heartbeat import heartbeat
 from sessions_app import services
 from sessions_app.services import postpone, problems
 
@@ -10,6 +11,7 @@ from sessions_app.services import postpone, problems
 def close_stale_sessions() -> dict:
     """Beat job: completes overdue sessions and cancels no-shows. Safe on several workers."""
     result = services.sessions_close_stale()
+    heartbeat("sessions_app.tasks.close_stale_sessions", f"{result.completed} completed, {result.cancelled} cancelled")
     return {"completed": result.completed, "cancelled": result.cancelled}
 
 

@@ -221,14 +221,21 @@ def session_complete(
     allowed: tuple[str, ...] = Session.ACTIVE_STATUSES,
     now: datetime | None = None,
     condition: Q | None = None,
+    ended_at: datetime | None = None,
 ) -> Session:
     """Complete the session. The end time is read after the row lock is held: a chat message or log
-    that held the lock first is then always earlier than ``ended_at``, never "after the end"."""
+    that held the lock first is then always earlier than ``ended_at``, never "after the end".
+
+    ``ended_at`` records a real end in the past (staff completing a session stuck for days): it is
+    kept between the start and now; the COMPLETED log is still written at ``now``, when it happened."""
     with transaction.atomic():
         session = lock_session(session)
         now = resolve_now(now)
         previous = {"status": session.status}
-        session = transition(session=session, allowed=allowed, to=Status.COMPLETED, condition=condition, ended_at=now)
+        end = now if ended_at is None else min(ended_at, now)
+        if session.started_at is not None:
+            end = max(end, session.started_at)
+        session = transition(session=session, allowed=allowed, to=Status.COMPLETED, condition=condition, ended_at=end)
         # Decided from the join/leave record at the end: a session one side never joined is a no-show.
         Session.objects.filter(pk=session.pk).update(**attendance_fields(session=session))
         session.refresh_from_db()

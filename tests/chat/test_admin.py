@@ -12,7 +12,9 @@ pytestmark = pytest.mark.django_db
 
 
 def _send_png(api, session, customer) -> Message:
-    res = api(customer).post(messages_url(session), {"text": "pic", "file": upload("a.png", files.png())})
+    res = api(customer).post(
+        messages_url(session), {"text": "pic", "file": upload("a.png", files.png())}, format="multipart"
+    )
     assert res.status_code == 201
     return Message.objects.get(pk=res.json()["id"])
 

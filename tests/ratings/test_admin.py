@@ -39,7 +39,11 @@ def test_queue_shows_waiting_ratings_first_oldest_first(moderator, coach):
     )
     old_pending = RatingFactory(session__appointment__coach=coach, created_at=now - timedelta(days=2))
 
-    response = client_for(moderator).get(CHANGELIST)
+    client = client_for(moderator)
+    # The list opens on the waiting ones; "all" still puts them first, oldest first.
+    waiting = client.get(CHANGELIST)
+    assert list(waiting.context["cl"].result_list) == [old_pending, new_flagged]
+    response = client.get(CHANGELIST, {"queue": "all"})
 
     assert response.status_code == 200
     shown = list(response.context["cl"].result_list)
@@ -56,11 +60,12 @@ def test_moderator_bulk_approves_and_the_aggregates_follow(moderator, coach):
         RatingFactory(session__appointment__coach=coach, overall=4),
     ]
 
-    response = client_for(moderator).post(
-        CHANGELIST,
-        {"action": "approve_ratings", "_selected_action": [str(r.pk) for r in ratings], "index": 0},
-        follow=True,
-    )
+    selected = {"action": "approve_ratings", "_selected_action": [str(r.pk) for r in ratings], "index": 0}
+    client = client_for(moderator)
+    preview = client.post(CHANGELIST, selected)
+    assert preview.status_code == 200  # the confirmation page first: nothing approved yet
+    assert Rating.objects.filter(status=Rating.Status.APPROVED).count() == 0
+    response = client.post(CHANGELIST, {**selected, "apply": "Approve"}, follow=True)
 
     assert response.status_code == 200
     assert "2 rating(s) updated." in response.content.decode()
@@ -122,7 +127,11 @@ def test_moderator_rejects_with_a_reason_through_the_intermediate_form(moderator
     entries = LogEntry.objects.filter(object_id__in=selected, user=moderator)
     assert (
         sorted(e.get_change_message() for e in entries)
-        == ["Rejected (bulk action): Contact details are not allowed."] * 2
+        == [
+            "Rejected (bulk action). Reason given to the rater: Contact details are not allowed. "
+            "Internal note: Repeat offender."
+        ]
+        * 2
     )
     keep.refresh_from_db()
     assert keep.status == Rating.Status.APPROVED

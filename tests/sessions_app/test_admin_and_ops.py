@@ -32,7 +32,12 @@ def test_staff_cancel_action_goes_through_the_service_and_logs(admin_client, sta
     started = SessionFactory(status=Session.Status.IN_PROGRESS, started_at=timezone.now())
     res = admin_client.post(
         "/admin/sessions_app/session/",
-        {"action": "cancel_sessions", "_selected_action": [str(pending.pk), str(started.pk)]},
+        {
+            "action": "cancel_sessions",
+            "_selected_action": [str(pending.pk), str(started.pk)],
+            "apply": "Cancel",
+            "reason": "Cancelled by staff.",
+        },
         follow=True,
     )
     assert res.status_code == 200
@@ -49,7 +54,12 @@ def test_staff_complete_action_completes_only_running_sessions(admin_client, sta
     pending = SessionFactory()
     admin_client.post(
         "/admin/sessions_app/session/",
-        {"action": "complete_sessions", "_selected_action": [str(running.pk), str(pending.pk)]},
+        {
+            "action": "complete_sessions",
+            "_selected_action": [str(running.pk), str(pending.pk)],
+            "apply": "Complete",
+            "reason": "Completed by staff.",
+        },
     )
     assert Session.objects.get(pk=running.pk).status == Session.Status.COMPLETED
     assert Session.objects.get(pk=pending.pk).status == Session.Status.PENDING

@@ -51,9 +51,11 @@ def _staff_with(*codenames: str) -> User:
 def test_view_only_staff_cannot_run_actions_that_change_data(client, url, action, view, change, make, unchanged):
     obj = make()
     client.force_login(_staff_with(view))
-    client.post(url, {"action": action, "_selected_action": [str(obj.pk)]})
+    # "apply" and "reason" confirm the actions that ask first (staff cancel); the others ignore them.
+    confirmed = {"action": action, "_selected_action": [str(obj.pk)], "apply": "yes", "reason": "Staff decision."}
+    client.post(url, confirmed)
     assert unchanged(obj)
 
     client.force_login(_staff_with(view, change))
-    client.post(url, {"action": action, "_selected_action": [str(obj.pk)]})
+    client.post(url, confirmed)
     assert not unchanged(obj)
