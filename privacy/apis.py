@@ -57,7 +57,9 @@ class ExportDownloadApi(APIView):
     permission_classes = [AllowAny]
     authentication_classes: list = []
 
-    @extend_schema(responses={200: OpenApiResponse(description="The ZIP."), **errors("permission_denied")}, auth=[])
+    @extend_schema(
+        responses={200: OpenApiResponse(description="The ZIP."), **errors("permission_denied", "not_found")}, auth=[]
+    )
     def get(self, request, token):
         try:
             export = services.data_export_for_token(token=token)
