@@ -8,14 +8,15 @@ from zoneinfo import available_timezones
 
 from django.conf import settings
 from django.contrib.auth import authenticate
-from django.contrib.auth.password_validation import validate_password
-from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 from knox.models import AuthToken
 
 from accounts.errors import InvalidCredentials, LoginThrottled
+from accounts.lockout import failure_keys
 from accounts.models import CoachProfile, User
+from accounts.tokens import email_verification_issue
+from accounts.validators import password_policy_check
 from config.api.errors import PermissionDeniedError, ValidationFailed
 from config.dependencies import cache_required
 from config.ratelimit import window_count, window_hit, window_reset
@@ -27,10 +28,7 @@ def user_register(*, email: str, password: str, first_name: str, last_name: str,
     if role not in (User.Role.CUSTOMER, User.Role.COACH):
         raise ValidationFailed(fields={"role": ["Choose customer or coach."]})
     candidate = User(email=email, first_name=first_name, last_name=last_name, role=role)
-    try:
-        validate_password(password, user=candidate)
-    except DjangoValidationError as exc:
-        raise ValidationFailed(fields={"password": list(exc.messages)}) from exc
+    password_policy_check(password, user=candidate, field="password")
     if User.objects.filter(email=email).exists():
         raise ValidationFailed(fields={"email": ["An account with this e-mail already exists."]})
     try:
@@ -39,8 +37,6 @@ def user_register(*, email: str, password: str, first_name: str, last_name: str,
                 email=email, password=password, first_name=first_name, last_name=last_name, role=role
             )
             # Notifications: the verification link is e-mailed once this commits.
-            from accounts.tokens import email_verification_issue
-
             email_verification_issue(user=user)
             # The coach's profile comes from the post_save receiver (accounts/receivers.py).
     except IntegrityError as exc:  # two registrations of one address at once
@@ -97,10 +93,6 @@ def user_update(
     return user
 
 
-def _failure_keys(email: str, address: str) -> tuple[str, str]:
-    return f"login-fail:acct:{email}", f"login-fail:addr:{address}"
-
-
 def user_login(*, email: str, password: str, address: str, request=None) -> tuple[AuthToken, str]:
     """Check the credentials and issue a Bearer token.
 
@@ -109,7 +101,7 @@ def user_login(*, email: str, password: str, address: str, request=None) -> tupl
     """
     email = email.strip().lower()
     window = settings.LOGIN_FAILURE_WINDOW_SECONDS
-    account_key, address_key = _failure_keys(email, address)
+    account_key, address_key = failure_keys(email, address)
     # The lockout lives in the cache: without it a password could be guessed without limit, so a
     # cache that is down refuses logins (503 dependency_unavailable) rather than skipping the count.
     with cache_required("login lockout"):

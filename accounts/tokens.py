@@ -12,16 +12,15 @@ import secrets
 from datetime import datetime, timedelta
 
 from django.conf import settings
-from django.contrib.auth.password_validation import validate_password
-from django.core.cache import cache
-from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from knox.models import AuthToken
 
+from accounts.lockout import lockout_lift
 from accounts.models import AccountToken, User
 from accounts.signals import account_token_issued
+from accounts.validators import password_policy_check
 from config.api.errors import ValidationFailed
 
 Purpose = AccountToken.Purpose
@@ -85,20 +84,6 @@ def password_reset_request(*, email: str, now: datetime | None = None) -> None:
         )
 
 
-def _check_password_policy(password: str, user: User, field: str) -> None:
-    try:
-        validate_password(password, user=user)
-    except DjangoValidationError as exc:
-        raise ValidationFailed(fields={field: list(exc.messages)}) from exc
-
-
-def _lift_login_lockout(user: User) -> None:
-    from accounts.services import _failure_keys
-
-    account_key, _address_key = _failure_keys(user.email, "")
-    cache.delete(account_key)
-
-
 def password_reset_confirm(*, token: str, password: str, now: datetime | None = None) -> User:
     """Set a new password with a reset token: every API token of the user is revoked, every other
     reset link dies with this one, and the failed-login lockout of the account is lifted."""
@@ -111,7 +96,7 @@ def password_reset_confirm(*, token: str, password: str, now: datetime | None = 
     if row is None or row.used_at is not None or row.expires_at <= now:
         raise _invalid_token()
     # The policy first: a refused password does not spend the link.
-    _check_password_policy(password, row.user, "password")
+    password_policy_check(password, user=row.user, field="password")
     with transaction.atomic():
         row = _consume(token=token, purpose=Purpose.PASSWORD_RESET, now=now)
         user = row.user
@@ -119,7 +104,7 @@ def password_reset_confirm(*, token: str, password: str, now: datetime | None = 
         user.save(update_fields=["password"])
         AccountToken.objects.filter(user=user, purpose=Purpose.PASSWORD_RESET, used_at__isnull=True).update(used_at=now)
         AuthToken.objects.filter(user=user).delete()
-    _lift_login_lockout(user)
+    lockout_lift(user.email)
     return user
 
 
@@ -127,7 +112,7 @@ def password_change(*, user: User, current_password: str, new_password: str, kee
     """``POST auth/password``: the other sessions (API tokens) of the user are revoked."""
     if not user.check_password(current_password):
         raise ValidationFailed(fields={"current_password": [_("The current password is wrong.")]})
-    _check_password_policy(new_password, user, "new_password")
+    password_policy_check(new_password, user=user, field="new_password")
     with transaction.atomic():
         user.set_password(new_password)
         user.save(update_fields=["password"])

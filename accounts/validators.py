@@ -2,7 +2,19 @@
 
 from __future__ import annotations
 
+from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import ValidationError
+
+from config.api.errors import ValidationFailed
+
+
+def password_policy_check(password: str, *, user, field: str = "password") -> None:
+    """Every validator of settings.AUTH_PASSWORD_VALIDATORS, as the API's 400 on ``field``: the one
+    check wherever a password is set (register, reset, change)."""
+    try:
+        validate_password(password, user=user)
+    except ValidationError as exc:
+        raise ValidationFailed(fields={field: list(exc.messages)}) from exc
 
 
 class NotBlankOrOneCharacterValidator:

@@ -11,7 +11,7 @@ and returns counts of what it did, which the audit record keeps; it must be idem
 erasure of the same person changes nothing) and delete files only through ``ctx.delete_file``,
 which records a failed deletion for the retry job instead of losing it.
 
-This module imports nothing of the apps, so every app may register without an import cycle.
+This module imports nothing of the other apps, so every app may register without an import cycle.
 """
 
 from __future__ import annotations
@@ -21,6 +21,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
+
+from privacy.deletions import deletion_defer, file_delete_or_defer
 
 logger = logging.getLogger(__name__)
 
@@ -61,14 +63,10 @@ class ErasureContext:
     def delete_file(self, *, storage_alias: str, name: str) -> bool:
         """Delete a stored file now; if the storage fails, remember it for the retry job.
         Returns whether it is gone already."""
-        from privacy.services import file_delete_or_defer
-
         return file_delete_or_defer(storage_alias=storage_alias, name=name, erasure=self.record)
 
     def defer(self, *, kind: str, name: str, error: str = "") -> None:
         """Remember work of ``kind`` (a registered retry handler) that failed now."""
-        from privacy.services import deletion_defer
-
         deletion_defer(kind=kind, name=name, error=error, erasure=self.record)
 
 

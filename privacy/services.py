@@ -26,6 +26,7 @@ from django.utils import timezone
 
 from accounts.models import User
 from config.api.errors import ValidationFailed
+from config.storage import is_s3, presigned_url, read_token, sign_token
 from config.tasks import enqueue_on_commit
 from privacy import registry
 from privacy.errors import BadExportToken, ExportThrottled
@@ -46,14 +47,6 @@ def _now(now: datetime | None) -> datetime:
 
 def _storage(alias: str) -> Storage:
     return storages[alias]
-
-
-def _is_s3(storage: Storage) -> bool:
-    try:
-        from storages.backends.s3 import S3Storage
-    except ImportError:  # pragma: no cover - django-storages is a dependency
-        return False
-    return isinstance(storage, S3Storage)
 
 
 # --- exports -------------------------------------------------------------------------------------
@@ -150,19 +143,19 @@ def data_export_link(*, export: DataExport, now: datetime | None = None) -> tupl
     expires = min(now + timedelta(seconds=ttl), export.expires_at or now)
     seconds = max(1, int((expires - now).total_seconds()))
     storage = _storage(EXPORT_STORAGE)
-    if _is_s3(storage):
+    if is_s3(storage):
         parameters = {
             "ResponseContentType": "application/zip",
             "ResponseContentDisposition": 'attachment; filename="export.zip"',
         }
-        return storage.url(export.file_name, parameters=parameters, expire=seconds), expires
-    token = signing.dumps({"x": str(export.pk), "exp": int(time.time()) + seconds}, salt=EXPORT_URL_SALT)
+        return presigned_url(storage, export.file_name, ttl=seconds, parameters=parameters), expires
+    token = sign_token({"x": str(export.pk), "exp": int(time.time()) + seconds}, salt=EXPORT_URL_SALT)
     return reverse("privacy-export-download", kwargs={"token": token}), expires
 
 
 def data_export_for_token(*, token: str) -> DataExport:
     try:
-        payload = signing.loads(token, salt=EXPORT_URL_SALT)
+        payload = read_token(token, salt=EXPORT_URL_SALT)
     except signing.BadSignature:
         raise BadExportToken("This link is not valid.") from None
     if not isinstance(payload, dict) or int(payload.get("exp", 0)) < time.time():
@@ -205,30 +198,6 @@ def data_exports_sweep(*, now: datetime | None = None, limit: int = 500) -> dict
 
 
 # --- deletions that may have to wait ---------------------------------------------------------------
-
-
-def deletion_defer(*, kind: str, name: str, error: str = "", erasure: ErasureRecord | None = None) -> PendingDeletion:
-    return PendingDeletion.objects.create(
-        kind=kind, storage_alias="", name=name, erasure=erasure, last_error=error[:500]
-    )
-
-
-def file_delete_or_defer(*, storage_alias: str, name: str, erasure: ErasureRecord | None = None) -> bool:
-    if not name:
-        return True
-    try:
-        _storage(storage_alias).delete(name)
-    except Exception as exc:
-        logger.warning("could not delete %s from %s; the retry job will", name, storage_alias, exc_info=True)
-        PendingDeletion.objects.create(
-            kind=PendingDeletion.KIND_FILE,
-            storage_alias=storage_alias,
-            name=name,
-            erasure=erasure,
-            last_error=f"{type(exc).__name__}: {exc}"[:500],
-        )
-        return False
-    return True
 
 
 def pending_deletions_retry(*, now: datetime | None = None, limit: int = 500) -> dict[str, int]:

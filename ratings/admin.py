@@ -25,6 +25,7 @@ from backoffice.display import person
 from config.admin import ServiceActionMixin
 from config.api.errors import ApplicationError
 from ratings import moderation, selectors, services
+from ratings.admin_filters import QueueFilter
 from ratings.admin_forms import (
     APPROVE,
     CANNED_REJECTION_REASONS,
@@ -55,40 +56,6 @@ def _history_message(decided: Rating, *, how: str = "", note: str = "") -> str:
         note=note,
         reason_label="Reason given to the rater",
     )
-
-
-class QueueFilter(admin.SimpleListFilter):
-    """Waiting ratings unless asked otherwise: the list opens on the work to do."""
-
-    title = "queue"
-    parameter_name = "queue"
-
-    def lookups(self, request, model_admin):
-        return [
-            ("waiting", "Waiting (pending or flagged)"),
-            ("decided", "Decided (approved or rejected)"),
-            ("all", "All"),
-        ]
-
-    def value(self):
-        return super().value() or "waiting"
-
-    def choices(self, changelist):
-        for lookup, title in self.lookup_choices:
-            yield {
-                "selected": self.value() == lookup,
-                "query_string": changelist.get_query_string({self.parameter_name: lookup}),
-                "display": title,
-            }
-
-    def queryset(self, request, queryset):
-        if request.method == "POST" and self.parameter_name not in self.used_parameters:
-            return queryset  # an action acts on exactly the ticked rows, not the default view's
-        if self.value() == "waiting":
-            return queryset.filter(status__in=Rating.WAITING_STATUSES)
-        if self.value() == "decided":
-            return queryset.exclude(status__in=Rating.WAITING_STATUSES)
-        return queryset
 
 
 @admin.register(Rating)

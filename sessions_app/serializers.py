@@ -12,8 +12,8 @@ from sessions_app import registry
 from sessions_app.models import Appointment, PostponeRequest, ProblemReport, Session, SessionLog
 from sessions_app.selectors import SessionReportView
 
-if TYPE_CHECKING:  # the services render sessions for their events: a real import would be a cycle
-    from sessions_app.services import CallCredentials
+if TYPE_CHECKING:  # for the annotation only: importing it loads the services package, which imports this module
+    from sessions_app.credentials import CallCredentials
 
 
 class AppointmentSerializer(serializers.ModelSerializer):

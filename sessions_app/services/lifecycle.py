@@ -12,6 +12,7 @@ from django.db.models import Q
 from accounts.models import User
 from integrations.agora import rtc as video
 from sessions_app import signals
+from sessions_app.credentials import CallCredentials
 from sessions_app.errors import (
     InvalidState,
     OutsideJoinWindow,
@@ -74,17 +75,6 @@ def session_cancel(
         )
         send_after_commit(signals.session_cancelled, signals.session_updated, session_id=session.pk, actor=actor)
     return session
-
-
-@dataclass
-class CallCredentials:
-    session: Session
-    app_id: str
-    channel_name: str
-    uid: int
-    token: str
-    expires_at: datetime
-    encryption: MediaEncryption | None = None
 
 
 def call_token_expiry(*, session: Session, now: datetime) -> datetime:
