@@ -18,15 +18,7 @@ from rest_framework.test import APIClient
 
 from tests.factories import CoachFactory, CustomerFactory, StaffFactory
 from tests.helpers.api import client_for
-
-REQUIRE_SERVICES = os.environ.get("REQUIRE_SERVICES") == "1"
-
-
-def need(reason: str) -> None:
-    """Skip, or fail when the services are required."""
-    if REQUIRE_SERVICES:
-        pytest.fail(f"REQUIRE_SERVICES=1 but {reason}", pytrace=False)
-    pytest.skip(reason)
+from tests.helpers.services import free_port, need
 
 
 @pytest.fixture
@@ -112,20 +104,12 @@ def api():
     return client_for
 
 
-def _free_port() -> int:
-    import socket
-
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
 @pytest.fixture(scope="session")
 def moto_endpoint():
     """A real S3 endpoint (moto's server mode) on a local port, for the whole test run."""
     from moto.server import ThreadedMotoServer
 
-    port = _free_port()
+    port = free_port()
     server = ThreadedMotoServer(ip_address="127.0.0.1", port=port, verbose=False)
     server.start()
     yield f"http://127.0.0.1:{port}"

@@ -36,15 +36,15 @@ def duration_between(started_at: datetime | None, stopped_at: datetime | None) -
     return None
 
 
-def recording_fail(*, recording: Recording, reason: str, allowed: Iterable[str], at: datetime | None = None) -> bool:
+def recording_fail(*, recording: Recording, reason: str, allowed: Iterable[str], now: datetime | None = None) -> bool:
     """Move ``recording`` to ``FAILED`` with ``reason`` if it is still in one of ``allowed``, and
     log ``RECORDING_FAILED``. False when another writer moved it first."""
-    at = resolve_now(at)
+    now = resolve_now(now)
     with transaction.atomic():
         moved = Recording.objects.filter(pk=recording.pk, status__in=list(allowed)).update(
             status=Status.FAILED, failure_reason=reason[:500], updated_at=timezone.now()
         )
         if moved:
-            Recording.objects.filter(pk=recording.pk, stopped_at__isnull=True).update(stopped_at=at)
-            log_action(session=recording.session, action=Action.RECORDING_FAILED, text=reason, at=at)
+            Recording.objects.filter(pk=recording.pk, stopped_at__isnull=True).update(stopped_at=now)
+            log_action(session=recording.session, action=Action.RECORDING_FAILED, text=reason, now=now)
     return bool(moved)

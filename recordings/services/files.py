@@ -150,7 +150,7 @@ def recordings_sweep_processing(*, now: datetime | None = None, limit: int = 500
                 f"Agora delivered no MP4 within {give_up_hours} hours of the stop: no uploaded event came "
                 "and the recordings storage has no MP4 under the recording's prefix."
             )
-            if recording_fail(recording=recording, reason=reason, allowed=(Status.PROCESSING,), at=now):
+            if recording_fail(recording=recording, reason=reason, allowed=(Status.PROCESSING,), now=now):
                 result.failed += 1
             continue
         result.waiting += 1

@@ -103,7 +103,7 @@ def recording_start(*, session: Session, actor: User, now: datetime | None = Non
             status=Status.RECORDING, resource_id=resource_id, sid=sid, updated_at=timezone.now()
         )
         if moved:
-            log_action(session=session, action=Action.RECORDING_STARTED, actor=actor, at=now)
+            log_action(session=session, action=Action.RECORDING_STARTED, actor=actor, now=now)
     recording.refresh_from_db()
     # The session may have ended while Agora was starting; its auto-stop could not stop a
     # STARTING recording, so this request does.
@@ -172,8 +172,8 @@ def _stop(*, recording: Recording, actor: User | None, now: datetime) -> Recordi
                 updated_at=timezone.now(),
             )
             if moved:
-                log_action(session=session, action=Action.RECORDING_STOPPED, actor=actor, at=now)
-                log_action(session=session, action=Action.RECORDING_FAILED, text=failure, at=now)
+                log_action(session=session, action=Action.RECORDING_STOPPED, actor=actor, now=now)
+                log_action(session=session, action=Action.RECORDING_FAILED, text=failure, now=now)
         else:
             moved = Recording.objects.filter(pk=recording.pk, status=Status.RECORDING).update(
                 status=Status.PROCESSING,
@@ -183,7 +183,7 @@ def _stop(*, recording: Recording, actor: User | None, now: datetime) -> Recordi
                 updated_at=timezone.now(),
             )
             if moved:
-                log_action(session=session, action=Action.RECORDING_STOPPED, actor=actor, at=now)
+                log_action(session=session, action=Action.RECORDING_STOPPED, actor=actor, now=now)
             if result.upload_done:
                 Recording.objects.filter(pk=recording.pk).update(upload_completed=True)
             recording_files_register(recording=recording, files=result.files)

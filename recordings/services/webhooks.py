@@ -147,7 +147,7 @@ def _apply_recording_event(event: Notification) -> str:
     if event_type in (agora_events.EVENT_SESSION_EXIT, agora_events.EVENT_RECORDER_LEAVE):
         if event_type == agora_events.EVENT_SESSION_EXIT and event.exit_status not in (None, 0):
             reason = f"The Agora recorder exited with status {event.exit_status}."
-            failed = recording_fail(recording=recording, reason=reason, allowed=Recording.ACTIVE_STATUSES, at=at)
+            failed = recording_fail(recording=recording, reason=reason, allowed=Recording.ACTIVE_STATUSES, now=at)
             return "failed" if failed else "ignored"
         with transaction.atomic():
             moved = Recording.objects.filter(pk=recording.pk, status=Status.RECORDING).update(
@@ -161,7 +161,7 @@ def _apply_recording_event(event: Notification) -> str:
                     session=recording.session,
                     action=Action.RECORDING_STOPPED,
                     text="The Agora recorder left the channel.",
-                    at=at,
+                    now=at,
                 )
         recording_finish_if_ready(recording_id=recording.pk)
         return "stopped" if moved else "ignored: not recording"
@@ -177,7 +177,7 @@ def _apply_recording_event(event: Notification) -> str:
             # Stopped, files on their way: Agora retries the upload and backs the files up; the
             # uploaded/backed-up events or the upload sweep decide, not this error.
             return f"noted: error while uploading: {reason}"
-        failed = recording_fail(recording=recording, reason=reason, allowed=Recording.ACTIVE_STATUSES, at=at)
+        failed = recording_fail(recording=recording, reason=reason, allowed=Recording.ACTIVE_STATUSES, now=at)
         return "failed" if failed else f"ignored: recording is {recording.status}"
 
     if event_type == agora_events.EVENT_RECORDER_STARTED:
@@ -209,5 +209,5 @@ def _apply_channel_event(event: Notification) -> str:
         text = "From Agora channel events."
         if action == Action.LEFT and event.leave_reason is not None:
             text = f"From Agora channel events (reason {event.leave_reason})."
-        log_action(session=session, action=action, actor=actor, text=text, at=event.occurred_at or timezone.now())
+        log_action(session=session, action=action, actor=actor, text=text, now=event.occurred_at or timezone.now())
     return f"logged {action}"

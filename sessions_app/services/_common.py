@@ -38,10 +38,11 @@ def iso(value: datetime) -> str:
 
 
 def log_action(
-    *, session: Session, action: str, actor: User | None = None, text: str = "", at: datetime | None = None
+    *, session: Session, action: str, actor: User | None = None, text: str = "", now: datetime | None = None
 ) -> SessionLog:
+    """The one way a session's log gets a row (also from recordings and the policies)."""
     return SessionLog.objects.create(
-        session=session, action=action, actor=actor, text=text[:1000], created_at=resolve_now(at)
+        session=session, action=action, actor=actor, text=text[:1000], created_at=resolve_now(now)
     )
 
 

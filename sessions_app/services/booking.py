@@ -139,7 +139,7 @@ def _new_session(
         buffer_after_minutes=buffers.after,
         created_at=now,
     )
-    log_action(session=session, action=Action.BOOKED, actor=customer, at=now)
+    log_action(session=session, action=Action.BOOKED, actor=customer, now=now)
     session_event_emit(type="session.booked", session=session, actor=customer, now=now)
     return session
 
@@ -329,7 +329,7 @@ def move_locked(*, session: Session, appointment: Appointment, actor: User | Non
         **calendar_changed(),
     )
     log_action(
-        session=session, action=Action.RESCHEDULED, actor=actor, at=now, text=f"{iso(old_start)} -> {iso(start)}"
+        session=session, action=Action.RESCHEDULED, actor=actor, now=now, text=f"{iso(old_start)} -> {iso(start)}"
     )
     return session
 

@@ -69,7 +69,7 @@ def session_cancel(
             status=PostponeRequest.Status.EXPIRED, answered_at=now
         )
         text = f"{reason} (late cancellation)".strip() if late else reason
-        log_action(session=session, action=Action.CANCELLED, actor=actor, text=text, at=now)
+        log_action(session=session, action=Action.CANCELLED, actor=actor, text=text, now=now)
         session_event_emit(
             type="session.cancelled", session=session, actor=actor, previous={"status": Status.PENDING}, now=now
         )
@@ -114,8 +114,8 @@ def session_start_call(*, session: Session, actor: User, now: datetime | None = 
                 opens = session.join_opens_at.isoformat().replace("+00:00", "Z")
                 raise OutsideJoinWindow(f"This session can be joined from {opens} until it ends.")
             session = transition(session=session, allowed=(Status.PENDING,), to=Status.IN_PROGRESS, started_at=now)
-            log_action(session=session, action=Action.STARTED, actor=actor, at=now)
-            log_action(session=session, action=Action.ENTERED, actor=actor, at=now)
+            log_action(session=session, action=Action.STARTED, actor=actor, now=now)
+            log_action(session=session, action=Action.ENTERED, actor=actor, now=now)
             session_event_emit(
                 type="session.started", session=session, actor=actor, previous={"status": Status.PENDING}, now=now
             )
@@ -126,7 +126,7 @@ def session_start_call(*, session: Session, actor: User, now: datetime | None = 
             if now >= session.hard_end:
                 raise OutsideJoinWindow("This session's time is over.")
             entered = session.logs.filter(action=Action.ENTERED, actor=actor).exists()
-            log_action(session=session, action=Action.RECONNECTED if entered else Action.ENTERED, actor=actor, at=now)
+            log_action(session=session, action=Action.RECONNECTED if entered else Action.ENTERED, actor=actor, now=now)
             # Never made here: a call that started without a key (before encryption was released)
             # stays unencrypted, or a rejoining client could not hear the one still in the channel.
             encryption = session_media_encryption_get(session=session)
@@ -174,7 +174,7 @@ def session_request_end(*, session: Session, actor: User, now: datetime | None =
             end_requested_by=actor,
             end_requested_at=now,
         )
-        log_action(session=session, action=Action.END_REQUESTED, actor=actor, at=now)
+        log_action(session=session, action=Action.END_REQUESTED, actor=actor, now=now)
         session_event_emit(
             type="session.end_requested",
             session=session,
@@ -197,7 +197,7 @@ def session_decline_end(*, session: Session, actor: User, now: datetime | None =
             status=Status.IN_PROGRESS, end_requested_by=None, end_requested_at=None, updated_at=now
         )
         session.refresh_from_db()
-        log_action(session=session, action=Action.END_DECLINED, actor=actor, at=now)
+        log_action(session=session, action=Action.END_DECLINED, actor=actor, now=now)
         session_event_emit(type="session.end_declined", session=session, actor=actor, previous=previous, now=now)
         send_after_commit(signals.session_updated, session_id=session.pk, actor=actor)
     return session
@@ -229,7 +229,7 @@ def session_complete(
         # Decided from the join/leave record at the end: a session one side never joined is a no-show.
         Session.objects.filter(pk=session.pk).update(**attendance_fields(session=session))
         session.refresh_from_db()
-        log_action(session=session, action=Action.COMPLETED, actor=actor, text=reason, at=now)
+        log_action(session=session, action=Action.COMPLETED, actor=actor, text=reason, now=now)
         session_event_emit(type="session.completed", session=session, actor=actor, previous=previous, now=now)
         send_after_commit(signals.session_completed, signals.session_updated, session_id=session.pk, actor=actor)
     return session

@@ -92,7 +92,7 @@ def postpone_request_create(
                 expires_at=_expiry(session=session, proposed_start=appointment.start, now=now),
                 created_at=now,
             )
-            log_action(session=session, action=Action.POSTPONE_REQUESTED, actor=actor, at=now, text=reason)
+            log_action(session=session, action=Action.POSTPONE_REQUESTED, actor=actor, now=now, text=reason)
             _emit("session.postpone_requested", request, actor=actor)
     except IntegrityError as exc:
         if "one_open_postpone_request_per_session" in str(exc):
@@ -150,7 +150,7 @@ def postpone_request_decline(*, request: PostponeRequest, actor: User, now: date
         raise PermissionDeniedError("Only the customer answers a postpone request.")
     with transaction.atomic():
         request = _answer(request=request, to=Status.DECLINED, now=now)
-        log_action(session=request.session, action=Action.POSTPONE_DECLINED, actor=actor, at=now)
+        log_action(session=request.session, action=Action.POSTPONE_DECLINED, actor=actor, now=now)
         _emit("session.postpone_declined", request, actor=actor)
     return request
 
@@ -161,7 +161,7 @@ def postpone_request_withdraw(*, request: PostponeRequest, actor: User, now: dat
         raise PermissionDeniedError("Only who asked can withdraw a postpone request.")
     with transaction.atomic():
         request = _answer(request=request, to=Status.WITHDRAWN, now=now)
-        log_action(session=request.session, action=Action.POSTPONE_WITHDRAWN, actor=actor, at=now)
+        log_action(session=request.session, action=Action.POSTPONE_WITHDRAWN, actor=actor, now=now)
         _emit("session.postpone_withdrawn", request, actor=actor)
     return request
 
@@ -178,7 +178,7 @@ def postpone_requests_expire_due(*, now: datetime | None = None) -> int:
             if PostponeRequest.objects.filter(due, pk=request.pk).update(status=Status.EXPIRED, answered_at=now) != 1:
                 continue
             request.refresh_from_db()
-            log_action(session=request.session, action=Action.POSTPONE_EXPIRED, actor=None, at=now)
+            log_action(session=request.session, action=Action.POSTPONE_EXPIRED, actor=None, now=now)
             _emit("session.postpone_expired", request, actor=None)
             expired += 1
     return expired

@@ -53,7 +53,7 @@ def problem_report_create(
                 session=session, reported_by=actor, kind=kind, text=text, created_at=now
             )
             Session.objects.filter(pk=session.pk).update(confirmed_at=None)
-            log_action(session=session, action=Action.PROBLEM_REPORTED, actor=actor, at=now, text=kind)
+            log_action(session=session, action=Action.PROBLEM_REPORTED, actor=actor, now=now, text=kind)
     except IntegrityError as exc:
         raise InvalidState("You already reported a problem with this session.") from exc
     return report
@@ -95,7 +95,7 @@ def problem_report_resolve(
             raise InvalidState("This report was already decided.")
         report.refresh_from_db()
         log_action(
-            session=report.session, action=Action.PROBLEM_RESOLVED, actor=actor, at=now, text=f"{decision}: {note}"
+            session=report.session, action=Action.PROBLEM_RESOLVED, actor=actor, now=now, text=f"{decision}: {note}"
         )
     sessions_confirm_due(now=now, session_ids=[report.session_id])
     return report

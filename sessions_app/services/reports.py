@@ -26,7 +26,7 @@ def session_log_add(
         status = Session.objects.select_for_update().filter(pk=session.pk).values_list("status", flat=True).get()
         if status in Session.FINAL_STATUSES:
             raise SessionEnded("No logs can be added once the session has ended.")
-        return log_action(session=session, action=action, actor=actor, text=text, at=now)
+        return log_action(session=session, action=action, actor=actor, text=text, now=now)
 
 
 def session_report_update(

@@ -12,8 +12,8 @@ from backoffice.models import JobHeartbeat
 from recordings.models import WebhookEvent
 from sessions_app.models import Session
 from sessions_app.tasks import close_stale_sessions
-from tests.backoffice.conftest import browser
 from tests.factories import MessageFactory, RatingFactory, RecordingFactory, SessionFactory
+from tests.helpers.admin import browser
 
 pytestmark = pytest.mark.django_db
 

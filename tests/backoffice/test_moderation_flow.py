@@ -6,8 +6,8 @@ import pytest
 from django.contrib.admin.models import LogEntry
 
 from ratings.models import Rating
-from tests.backoffice.conftest import browser
 from tests.factories import RatingFactory
+from tests.helpers.admin import browser
 
 pytestmark = pytest.mark.django_db
 

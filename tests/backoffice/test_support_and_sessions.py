@@ -11,8 +11,8 @@ from django.utils import timezone
 from accounts.models import CoachProfile
 from ratings.models import Rating
 from sessions_app.models import Session, SessionLog
-from tests.backoffice.conftest import browser
 from tests.factories import CoachFactory, MessageFactory, RatingFactory, SessionFactory
+from tests.helpers.admin import browser
 
 pytestmark = pytest.mark.django_db
 

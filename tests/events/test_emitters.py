@@ -17,8 +17,8 @@ from recordings.services.files import recording_finish_if_ready
 from sessions_app import services as sessions
 from sessions_app.models import Session
 from tests.factories import AppointmentFactory, CoachFactory, RatingFactory, RecordingFactory, SessionFactory
+from tests.helpers.mp4 import MINIMAL_MP4
 from tests.helpers.sessions import book_open_session
-from tests.recordings.conftest import MINIMAL_MP4
 
 pytestmark = pytest.mark.django_db
 

@@ -17,7 +17,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import need
+from tests.helpers.services import need
 
 ROOT = Path(__file__).resolve().parents[2]
 # Ports in this project's closed range: nothing may listen there (checked before each run).

@@ -9,7 +9,7 @@ import threading
 
 from aiosmtpd.controller import Controller
 
-from tests.conftest import _free_port
+from tests.helpers.services import free_port
 
 
 class _Handler:
@@ -36,7 +36,7 @@ class SmtpSink:
         self.lock = threading.Lock()
         # address -> SMTP answer, e.g. "451 4.3.0 try later" or "550 5.1.1 no such user"
         self.refuse: dict[str, str] = {}
-        self.controller = Controller(_Handler(self), hostname="127.0.0.1", port=_free_port())
+        self.controller = Controller(_Handler(self), hostname="127.0.0.1", port=free_port())
 
     def start(self) -> None:
         logging.getLogger("mail.log").setLevel(logging.WARNING)

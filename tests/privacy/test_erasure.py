@@ -19,7 +19,7 @@ from ratings.models import Rating
 from recordings.models import Recording
 from sessions_app.models import Session
 from tests.factories import PASSWORD
-from tests.privacy.conftest import build_world
+from tests.helpers.privacy import build_world
 
 pytestmark = pytest.mark.django_db
 

@@ -12,7 +12,7 @@ from django.utils import timezone
 
 from privacy import services
 from privacy.models import DataExport
-from tests.privacy.conftest import build_world, open_zip
+from tests.helpers.privacy import build_world, open_zip
 
 pytestmark = pytest.mark.django_db
 

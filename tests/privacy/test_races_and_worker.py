@@ -13,8 +13,8 @@ from privacy.models import DataExport
 from sessions_app.models import SessionMediaKey
 from tests.factories import CoachFactory, CustomerFactory, SessionFactory
 from tests.helpers.api import client_for
+from tests.helpers.privacy import open_zip
 from tests.helpers.threads import fire_at_once as _fire_at_once
-from tests.privacy.conftest import open_zip
 
 
 @pytest.mark.django_db(transaction=True)

@@ -196,7 +196,7 @@ def _wait_for(check, timeout: float = 20.0) -> None:
 def test_webhook_event_and_expiry_run_on_a_real_worker(live_celery_worker, fake_agora, live_session, coach, api):
     from recordings.models import WebhookEvent
     from recordings.tasks import expire_recordings, process_webhook_event
-    from tests.recordings.conftest import recording_event
+    from tests.helpers.agora import recording_event
 
     res = api(coach).post(f"/api/v1/sessions/{live_session.id}/recordings")
     recording = Recording.objects.select_related("session").get(pk=res.json()["id"])

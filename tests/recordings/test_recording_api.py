@@ -12,7 +12,8 @@ from recordings.models import Recording, RecordingFile
 from sessions_app import services as session_services
 from sessions_app.models import Session, SessionLog
 from tests.factories import RecordingFactory
-from tests.recordings.conftest import MINIMAL_MP4, recording_event
+from tests.helpers.agora import recording_event
+from tests.helpers.mp4 import MINIMAL_MP4
 
 pytestmark = pytest.mark.django_db
 
@@ -413,7 +414,7 @@ def test_stop_answers_that_say_what_happened_are_not_retried(api, fake_agora, li
 
 
 def test_import_accepts_a_small_mp4_with_a_video_track(coach, tmp_path):
-    from tests.recordings.conftest import mp4_bytes
+    from tests.helpers.mp4 import mp4_bytes
 
     session = RecordingFactory(session__appointment__coach=coach).session
     path = tmp_path / "video-only.mp4"
@@ -440,7 +441,7 @@ def test_import_accepts_a_small_mp4_with_a_video_track(coach, tmp_path):
 def test_import_refuses_what_is_not_an_mp4_video_with_a_clean_error(coach, tmp_path, name, message):
     from django.core.management.base import CommandError
 
-    from tests.recordings.conftest import box, mp4_bytes, trak
+    from tests.helpers.mp4 import box, mp4_bytes, trak
 
     heif_meta = box(b"meta", bytes(4), box(b"hdlr", bytes(8), b"pict", bytes(12), b"\x00"))
     files = {

@@ -13,7 +13,7 @@ from recordings import services
 from recordings.models import Recording
 from recordings.tasks import sweep_processing_recordings
 from sessions_app.models import SessionLog
-from tests.recordings.conftest import MINIMAL_MP4
+from tests.helpers.mp4 import MINIMAL_MP4
 
 pytestmark = pytest.mark.django_db
 

@@ -10,7 +10,7 @@ from django.utils import timezone
 
 from recordings.models import Recording, WebhookEvent
 from sessions_app.models import SessionLog
-from tests.recordings.conftest import channel_event, recording_event
+from tests.helpers.agora import channel_event, recording_event
 
 pytestmark = pytest.mark.django_db
 

@@ -7,7 +7,7 @@ import json
 import pytest
 
 from recordings.models import Recording, WebhookEvent
-from tests.recordings.conftest import recording_event
+from tests.helpers.agora import recording_event
 
 pytestmark = pytest.mark.django_db
 
@@ -57,7 +57,7 @@ def test_signed_file_list_with_absurd_sizes_is_not_a_500(post_webhook, recording
 
 
 def _post_raw(anon_client, raw: bytes):
-    from tests.recordings.conftest import sign
+    from tests.helpers.agora import sign
 
     return anon_client.post(
         "/api/v1/webhooks/agora", data=raw, content_type="application/json", HTTP_AGORA_SIGNATURE_V2=sign(raw)

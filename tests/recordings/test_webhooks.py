@@ -4,7 +4,7 @@ import pytest
 
 from recordings.models import Recording, WebhookEvent
 from sessions_app.models import Session, SessionLog
-from tests.recordings.conftest import channel_event, recording_event
+from tests.helpers.agora import channel_event, recording_event
 
 pytestmark = pytest.mark.django_db
 
@@ -39,7 +39,7 @@ def test_webhook_without_configured_secret_is_refused(post_webhook, recording, s
 
 
 def test_body_that_is_not_json_is_a_400(anon_client, fake_agora):
-    from tests.recordings.conftest import sign
+    from tests.helpers.agora import sign
 
     res = anon_client.post(URL, data=b"{nope", content_type="application/json", HTTP_AGORA_SIGNATURE_V2=sign(b"{nope"))
     assert res.status_code == 400

@@ -7,7 +7,6 @@ import zipfile
 from dataclasses import dataclass, field
 from datetime import timedelta
 
-import pytest
 from django.core.files.base import ContentFile
 from django.core.files.storage import storages
 from django.core.files.uploadedfile import SimpleUploadedFile
@@ -22,12 +21,7 @@ from sessions_app import services as session_services
 from sessions_app.models import Session, SessionReport
 from tests.chat import files
 from tests.factories import CustomerFactory, RatingFactory, RecordingFactory, SessionFactory
-from tests.recordings.conftest import MINIMAL_MP4
-
-
-@pytest.fixture(autouse=True)
-def _fast_password_hashing(settings):
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+from tests.helpers.mp4 import MINIMAL_MP4
 
 
 @dataclass
