@@ -9,14 +9,17 @@ transaction and sends its domain signal after commit.
 
 from __future__ import annotations
 
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
 from datetime import UTC, datetime
 from decimal import ROUND_HALF_UP, Decimal
 
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, OperationalError, transaction
 from django.db.models import F, Q
 from django.utils import timezone
 
 from accounts.models import CoachProfile, User
+from config.api.errors import ApplicationError
 from sessions_app import signals
 from sessions_app.errors import (
     InvalidState,
@@ -109,6 +112,44 @@ def is_exclusion_violation(exc: IntegrityError) -> bool:
     sqlstate = getattr(cause, "sqlstate", None)
     text = str(exc).upper()
     return sqlstate in ("23P01", "23505", "23503") or "UNIQUE" in text or "FOREIGN KEY" in text
+
+
+# PostgreSQL's deadlock_detected and serialization_failure: two calendar writes met; one of them lost.
+_LOST_RACE_SQLSTATES = ("40P01", "40001")
+
+
+@contextmanager
+def calendar_races_refused(
+    refusal: ApplicationError, *, constraints: Mapping[str, ApplicationError] | None = None
+) -> Iterator[None]:
+    """Wrap a calendar write (book, move, hold a slot): what the checks under the locks could not
+    see, the database's constraints still refuse, and that refusal is a 409, never a 500.
+
+    A violated exclusion / unique / foreign-key constraint raises ``refusal`` (a named constraint
+    of ``constraints`` its own error instead); a deadlock or serialization failure (the loser of
+    two writes that met) is ``slot_unavailable``."""
+    try:
+        yield
+    except IntegrityError as exc:
+        for name, error in (constraints or {}).items():
+            if name in str(exc):
+                raise error from exc
+        if is_exclusion_violation(exc):
+            raise refusal from exc
+        raise
+    except OperationalError as exc:
+        if getattr(exc.__cause__, "sqlstate", None) in _LOST_RACE_SQLSTATES:
+            raise SlotUnavailable("This time is no longer available.") from exc
+        raise
+
+
+def lock_customer(customer_id) -> None:
+    """Lock the customer's row before any coach's, in every calendar write of theirs.
+
+    Two bookings of one customer with two coaches took two different coach locks and then met in
+    the exclusion constraint on the customer's time range, each waiting for the other (a deadlock).
+    With the customer locked first they queue instead, and the second sees the first's session."""
+    User.objects.select_for_update().filter(pk=customer_id).values_list("pk", flat=True).first()
 
 
 def session_price(*, hourly_rate: Decimal, duration_minutes: int) -> Decimal:

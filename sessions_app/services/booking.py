@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 
 from django.conf import settings
-from django.db import IntegrityError, OperationalError, transaction
+from django.db import transaction
 from django.utils import timezone
 
 from accounts.models import CoachProfile, User
@@ -27,9 +27,10 @@ from sessions_app.services._common import (
     Status,
     blocking_sessions,
     calendar_changed,
-    is_exclusion_violation,
+    calendar_races_refused,
     iso,
     lock_coach_and_slot,
+    lock_customer,
     log_action,
     overlapping,
     resolve_now,
@@ -39,24 +40,8 @@ from sessions_app.services._common import (
 )
 from sessions_app.services.policy import Buffers, booking_policy_check
 
-# PostgreSQL's deadlock_detected and serialization_failure: two bookings that met; one of them lost.
-_LOST_RACE_SQLSTATES = ("40P01", "40001")
 
-
-def _lost_race(exc: OperationalError) -> bool:
-    return getattr(exc.__cause__, "sqlstate", None) in _LOST_RACE_SQLSTATES
-
-
-def _lock_customer(customer_id) -> None:
-    """Lock the customer's row before any coach's, in every booking of theirs.
-
-    Two bookings of one customer with two coaches took two different coach locks and then met in
-    the exclusion constraint on the customer's time range, each waiting for the other (a deadlock).
-    With the customer locked first they queue instead, and the second sees the first's session."""
-    User.objects.select_for_update().filter(pk=customer_id).values_list("pk", flat=True).first()
-
-
-def _check_time_free(
+def check_time_free(
     *,
     appointment: Appointment,
     coach_id,
@@ -108,7 +93,7 @@ def _new_session(
 
     # An instant booking that a buffer refuses is "coach unavailable", as its other refusals.
     unavailable = CoachUnavailable if type == Session.Type.INSTANT else SlotUnavailable
-    buffers = _check_time_free(
+    buffers = check_time_free(
         appointment=appointment,
         coach_id=coach.pk,
         customer_id=customer.pk,
@@ -184,29 +169,19 @@ def session_book_scheduled(
         )
     if appointment.start < now + timedelta(minutes=settings.MIN_BOOKING_NOTICE_MINUTES):
         raise BookingTooLate(f"Sessions must be booked at least {settings.MIN_BOOKING_NOTICE_MINUTES} minutes ahead.")
-    try:
-        with transaction.atomic():
-            _lock_customer(customer.pk)
-            lock_coach_and_slot(coach_id=appointment.coach_id, appointment=appointment)
-            return _new_session(
-                customer=customer,
-                coach=appointment.coach,
-                appointment=appointment,
-                type=Session.Type.SCHEDULED,
-                start=appointment.start,
-                duration_minutes=duration,
-                topic=topic,
-                now=now,
-            )
-    except IntegrityError as exc:
-        # The exclusion / partial unique constraints caught a race the checks above missed.
-        if is_exclusion_violation(exc):
-            raise SlotUnavailable("This time is no longer available.") from exc
-        raise
-    except OperationalError as exc:
-        if _lost_race(exc):
-            raise SlotUnavailable("This time is no longer available.") from exc
-        raise
+    with calendar_races_refused(SlotUnavailable("This time is no longer available.")), transaction.atomic():
+        lock_customer(customer.pk)
+        lock_coach_and_slot(coach_id=appointment.coach_id, appointment=appointment)
+        return _new_session(
+            customer=customer,
+            coach=appointment.coach,
+            appointment=appointment,
+            type=Session.Type.SCHEDULED,
+            start=appointment.start,
+            duration_minutes=duration,
+            topic=topic,
+            now=now,
+        )
 
 
 def session_book_instant(
@@ -231,52 +206,44 @@ def session_book_instant(
     coach = profile.user
     start = now.replace(microsecond=0)
     end = start + timedelta(minutes=duration_minutes)
-    try:
-        with transaction.atomic():
-            _lock_customer(customer.pk)
-            profile = CoachProfile.objects.select_for_update().get(pk=coach.pk)
-            if profile.availability != CoachProfile.Availability.ONLINE:
-                raise CoachUnavailable("The coach is offline.")
-            live = blocking_sessions().filter(coach=coach)
-            if live.filter(status__in=Session.ACTIVE_STATUSES).exists():
-                raise CoachUnavailable("The coach is in another session.")
-            if overlapping(live, start, end, "scheduled_start", "scheduled_end").exists():
-                raise CoachUnavailable("The coach is booked during this time.")
-            # A free published slot that customers can still book is promised to the calendar.
-            # (Booked ones count through their sessions above; one inside the booking notice
-            # can no longer be booked, so it does not hold the coach back.)
-            bookable = (
-                Appointment.objects.filter(
-                    coach=coach,
-                    is_instant=False,
-                    start__gte=now + timedelta(minutes=settings.MIN_BOOKING_NOTICE_MINUTES),
-                )
-                .with_booking()
-                .filter(is_booked=False)
-            )
-            if overlapping(bookable, start, end, "start", "end").exists():
-                raise CoachUnavailable("The coach has a bookable slot starting before this session would end.")
-            appointment = Appointment.objects.create(
-                coach=coach, start=start, end=end, duration_minutes=duration_minutes, is_instant=True
-            )
-            return _new_session(
-                customer=customer,
+    refused = CoachUnavailable("The coach is no longer free at this time.")
+    with calendar_races_refused(refused), transaction.atomic():
+        lock_customer(customer.pk)
+        profile = CoachProfile.objects.select_for_update().get(pk=coach.pk)
+        if profile.availability != CoachProfile.Availability.ONLINE:
+            raise CoachUnavailable("The coach is offline.")
+        live = blocking_sessions().filter(coach=coach)
+        if live.filter(status__in=Session.ACTIVE_STATUSES).exists():
+            raise CoachUnavailable("The coach is in another session.")
+        if overlapping(live, start, end, "scheduled_start", "scheduled_end").exists():
+            raise CoachUnavailable("The coach is booked during this time.")
+        # A free published slot that customers can still book is promised to the calendar.
+        # (Booked ones count through their sessions above; one inside the booking notice
+        # can no longer be booked, so it does not hold the coach back.)
+        bookable = (
+            Appointment.objects.filter(
                 coach=coach,
-                appointment=appointment,
-                type=Session.Type.INSTANT,
-                start=start,
-                duration_minutes=duration_minutes,
-                topic=topic,
-                now=now,
+                is_instant=False,
+                start__gte=now + timedelta(minutes=settings.MIN_BOOKING_NOTICE_MINUTES),
             )
-    except IntegrityError as exc:
-        if is_exclusion_violation(exc):
-            raise CoachUnavailable("The coach is no longer free at this time.") from exc
-        raise
-    except OperationalError as exc:
-        if _lost_race(exc):
-            raise SlotUnavailable("This time is no longer available.") from exc
-        raise
+            .with_booking()
+            .filter(is_booked=False)
+        )
+        if overlapping(bookable, start, end, "start", "end").exists():
+            raise CoachUnavailable("The coach has a bookable slot starting before this session would end.")
+        appointment = Appointment.objects.create(
+            coach=coach, start=start, end=end, duration_minutes=duration_minutes, is_instant=True
+        )
+        return _new_session(
+            customer=customer,
+            coach=coach,
+            appointment=appointment,
+            type=Session.Type.INSTANT,
+            start=start,
+            duration_minutes=duration_minutes,
+            topic=topic,
+            now=now,
+        )
 
 
 def check_movable(session: Session) -> None:
@@ -305,7 +272,7 @@ def move_locked(*, session: Session, appointment: Appointment, actor: User | Non
     (``lock_coach_and_slot``); the cancellation window moves with the start, keeping its length."""
     start = appointment.start
     end = start + timedelta(minutes=session.duration_minutes)
-    _check_time_free(
+    check_time_free(
         appointment=appointment,
         coach_id=session.coach_id,
         customer_id=session.customer_id,
@@ -348,25 +315,16 @@ def session_reschedule(*, session: Session, actor: User, appointment_id, now: da
         return session
     if actor.pk == session.customer_id and session.free_cancel_until and now > session.free_cancel_until:
         raise BookingTooLate("The free change window of this session has passed; it can no longer be moved.")
-    try:
-        with transaction.atomic():
-            _lock_customer(session.customer_id)
-            lock_coach_and_slot(coach_id=session.coach_id, appointment=appointment)
-            previous = {
-                "appointment_id": session.appointment_id,
-                "scheduled_start": session.scheduled_start,
-                "scheduled_end": session.scheduled_end,
-            }
-            session = move_locked(session=session, appointment=appointment, actor=actor, now=now)
-            session_event_emit(type="session.rescheduled", session=session, actor=actor, previous=previous, now=now)
-    except IntegrityError as exc:
-        if is_exclusion_violation(exc):
-            raise SlotUnavailable("This time is no longer available.") from exc
-        raise
-    except OperationalError as exc:
-        if _lost_race(exc):
-            raise SlotUnavailable("This time is no longer available.") from exc
-        raise
+    with calendar_races_refused(SlotUnavailable("This time is no longer available.")), transaction.atomic():
+        lock_customer(session.customer_id)
+        lock_coach_and_slot(coach_id=session.coach_id, appointment=appointment)
+        previous = {
+            "appointment_id": session.appointment_id,
+            "scheduled_start": session.scheduled_start,
+            "scheduled_end": session.scheduled_end,
+        }
+        session = move_locked(session=session, appointment=appointment, actor=actor, now=now)
+        session_event_emit(type="session.rescheduled", session=session, actor=actor, previous=previous, now=now)
     send_after_commit(signals.session_updated, session_id=session.pk, actor=actor)
     return session
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 
 from django.conf import settings
-from django.db import IntegrityError, transaction
+from django.db import transaction
 from django.db.models import Q
 
 from accounts.models import User
@@ -20,14 +20,15 @@ from sessions_app.errors import InvalidState, SlotUnavailable
 from sessions_app.models import PostponeRequest, Session
 from sessions_app.services._common import (
     Action,
-    is_exclusion_violation,
+    calendar_races_refused,
     iso,
     lock_coach_and_slot,
+    lock_customer,
     lock_session,
     log_action,
     resolve_now,
 )
-from sessions_app.services.booking import _check_time_free, check_movable, movable_to, move_locked
+from sessions_app.services.booking import check_movable, check_time_free, movable_to, move_locked
 
 Status = PostponeRequest.Status
 
@@ -65,41 +66,39 @@ def postpone_request_create(
     appointment = movable_to(session=session, appointment_id=appointment_id, now=now)
     if appointment.pk == session.appointment_id:
         raise ValidationFailed(fields={"appointment_id": ["This is the session's own slot."]})
-    try:
-        with transaction.atomic():
-            lock_coach_and_slot(coach_id=session.coach_id, appointment=appointment)
-            session = lock_session(session)
-            check_movable(session)
-            if PostponeRequest.objects.filter(session=session, status=Status.PENDING).exists():
-                raise InvalidState("This session already has an open postpone request.")
-            end = appointment.start + timedelta(minutes=session.duration_minutes)
-            _check_time_free(
-                appointment=appointment,
-                coach_id=session.coach_id,
-                customer_id=session.customer_id,
-                start=appointment.start,
-                end=end,
-                now=now,
-                moving=session,
-            )
-            request = PostponeRequest.objects.create(
-                session=session,
-                proposed_appointment=appointment,
-                proposed_start=appointment.start,
-                proposed_end=end,
-                requested_by=actor,
-                reason=reason[:500],
-                expires_at=_expiry(session=session, proposed_start=appointment.start, now=now),
-                created_at=now,
-            )
-            log_action(session=session, action=Action.POSTPONE_REQUESTED, actor=actor, now=now, text=reason)
-            _emit("session.postpone_requested", request, actor=actor)
-    except IntegrityError as exc:
-        if "one_open_postpone_request_per_session" in str(exc):
-            raise InvalidState("This session already has an open postpone request.") from exc
-        if is_exclusion_violation(exc):
-            raise SlotUnavailable("This slot is no longer free.") from exc
-        raise
+    refused = SlotUnavailable("This slot is no longer free.")
+    one_open = {
+        "one_open_postpone_request_per_session": InvalidState("This session already has an open postpone request.")
+    }
+    with calendar_races_refused(refused, constraints=one_open), transaction.atomic():
+        lock_customer(session.customer_id)
+        lock_coach_and_slot(coach_id=session.coach_id, appointment=appointment)
+        session = lock_session(session)
+        check_movable(session)
+        if PostponeRequest.objects.filter(session=session, status=Status.PENDING).exists():
+            raise InvalidState("This session already has an open postpone request.")
+        end = appointment.start + timedelta(minutes=session.duration_minutes)
+        check_time_free(
+            appointment=appointment,
+            coach_id=session.coach_id,
+            customer_id=session.customer_id,
+            start=appointment.start,
+            end=end,
+            now=now,
+            moving=session,
+        )
+        request = PostponeRequest.objects.create(
+            session=session,
+            proposed_appointment=appointment,
+            proposed_start=appointment.start,
+            proposed_end=end,
+            requested_by=actor,
+            reason=reason[:500],
+            expires_at=_expiry(session=session, proposed_start=appointment.start, now=now),
+            created_at=now,
+        )
+        log_action(session=session, action=Action.POSTPONE_REQUESTED, actor=actor, now=now, text=reason)
+        _emit("session.postpone_requested", request, actor=actor)
     return request
 
 
@@ -122,25 +121,22 @@ def postpone_request_accept(*, request: PostponeRequest, actor: User, now: datet
         raise PermissionDeniedError("Only the customer answers a postpone request.")
     if request.proposed_appointment_id is None:
         raise InvalidState("The proposed slot was withdrawn.")
-    try:
-        with transaction.atomic():
-            lock_coach_and_slot(coach_id=session.coach_id, appointment=request.proposed_appointment)
-            session = lock_session(session)
-            # The hold is released first, so the session itself may now take the slot.
-            request = _answer(request=request, to=Status.ACCEPTED, now=now)
-            movable_to(session=session, appointment_id=request.proposed_appointment_id, now=now)
-            previous = {
-                "scheduled_start": iso(session.scheduled_start),
-                "scheduled_end": iso(session.scheduled_end),
-                "appointment_id": str(session.appointment_id) if session.appointment_id else None,
-            }
-            session = move_locked(session=session, appointment=request.proposed_appointment, actor=actor, now=now)
-            _emit("session.postpone_accepted", request, actor=actor)
-            _emit("session.rescheduled", request, actor=actor, previous=previous)
-    except IntegrityError as exc:
-        if is_exclusion_violation(exc):
-            raise SlotUnavailable("This time is no longer available.") from exc
-        raise
+    with calendar_races_refused(SlotUnavailable("This time is no longer available.")), transaction.atomic():
+        # The customer's row first, as every calendar write of theirs takes it (no deadlock).
+        lock_customer(session.customer_id)
+        lock_coach_and_slot(coach_id=session.coach_id, appointment=request.proposed_appointment)
+        session = lock_session(session)
+        # The hold is released first, so the session itself may now take the slot.
+        request = _answer(request=request, to=Status.ACCEPTED, now=now)
+        movable_to(session=session, appointment_id=request.proposed_appointment_id, now=now)
+        previous = {
+            "scheduled_start": iso(session.scheduled_start),
+            "scheduled_end": iso(session.scheduled_end),
+            "appointment_id": str(session.appointment_id) if session.appointment_id else None,
+        }
+        session = move_locked(session=session, appointment=request.proposed_appointment, actor=actor, now=now)
+        _emit("session.postpone_accepted", request, actor=actor)
+        _emit("session.rescheduled", request, actor=actor, previous=previous)
     return session
 
 

@@ -19,6 +19,8 @@ from django.db import connection
 from django.utils import timezone
 
 from sessions_app.models import Session
+from sessions_app.services import session_book_scheduled
+from sessions_app.services.postpone import postpone_request_create
 from tests.factories import AppointmentFactory, CoachFactory, CustomerFactory
 from tests.helpers.api import client_for
 from tests.helpers.threads import fire_at_once as _fire_at_once
@@ -99,3 +101,36 @@ def test_booking_locks_the_customer_before_the_coach(postgres):
         thread.join(timeout=30)
     assert result["response"].status_code == 201
     assert Session.objects.filter(customer=customer).count() == 1
+
+
+@pytest.mark.django_db(transaction=True)
+def test_accepting_a_postpone_while_booking_the_same_time_elsewhere_never_deadlocks(postgres):
+    """Accepting moves the customer's session into the proposed time, the same range of the customer's as
+    a booking of theirs with another coach then: exactly one of the two wins, the other is a 409."""
+    coach, other_coach = CoachFactory(), CoachFactory()
+    for round_ in range(ROUNDS // 2):
+        customer = CustomerFactory()
+        base = (timezone.now() + timedelta(days=3, hours=2 * round_)).replace(second=0, microsecond=0)
+        session = session_book_scheduled(
+            customer=customer, appointment_id=AppointmentFactory(coach=coach, start=base).pk
+        )
+        later = base + timedelta(days=1)
+        proposal = postpone_request_create(
+            session=session, actor=coach, appointment_id=AppointmentFactory(coach=coach, start=later).pk
+        )
+        elsewhere = AppointmentFactory(coach=other_coach, start=later)
+        accept_url = f"/api/v1/sessions/{session.pk}/postpone-requests/{proposal.pk}/accept"
+        booking = {"type": "SCHEDULED", "appointment_id": str(elsewhere.pk)}
+        first, second = client_for(customer), client_for(customer)
+        requests = [
+            lambda c=first, url=accept_url: c.post(url),
+            lambda c=second, body=booking: c.post("/api/v1/sessions", body, format="json"),
+        ]
+
+        results = _fire_at_once(requests)
+
+        statuses = sorted(status for status, _ in results)
+        assert statuses in ([200, 409], [201, 409]), (round_, results)
+        assert next(body for status, body in results if status == 409)["error"]["code"] == "slot_unavailable"
+        at_later = Session.objects.filter(customer=customer, scheduled_start=later).count()
+        assert at_later == 1, (round_, results)
