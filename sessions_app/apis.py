@@ -299,20 +299,24 @@ class SessionTokenApi(APIView):
         )
 
 
-class SessionEndApi(APIView):
+# A lifecycle step with no body: ``step(session=, actor=)``, answered with the session. (A comment,
+# not a docstring: drf-spectacular would print a docstring as each operation's description.)
+class _SessionStepApi(APIView):
+    step = None
+
     @extend_schema(request=None, responses={200: SessionSerializer, **errors(*SESSION_ERRORS, "invalid_state")})
     def post(self, request, session_id):
         session = selectors.session_get_for_user(user=request.user, session_id=session_id)
-        session = services.session_request_end(session=session, actor=request.user)
+        session = type(self).step(session=session, actor=request.user)
         return Response(SessionSerializer(session).data)
 
 
-class SessionEndDeclineApi(APIView):
-    @extend_schema(request=None, responses={200: SessionSerializer, **errors(*SESSION_ERRORS, "invalid_state")})
-    def post(self, request, session_id):
-        session = selectors.session_get_for_user(user=request.user, session_id=session_id)
-        session = services.session_decline_end(session=session, actor=request.user)
-        return Response(SessionSerializer(session).data)
+class SessionEndApi(_SessionStepApi):
+    step = staticmethod(services.session_request_end)
+
+
+class SessionEndDeclineApi(_SessionStepApi):
+    step = staticmethod(services.session_decline_end)
 
 
 class SessionLogsApi(ListAPIView):
