@@ -16,15 +16,11 @@ from django.utils import timezone
 from backoffice.audit import staff_audit, with_note
 from backoffice.display import duration, person
 from backoffice.selectors import session_timeline, sessions_real_end
+from chat.admin import MessageInline  # replaced by the merged timeline
 from config.api.errors import ApplicationError
 from sessions_app import services
 from sessions_app.admin import SessionAdmin, SessionLogInline
 from sessions_app.models import Session
-
-try:  # the chat's inline is replaced by the merged timeline
-    from chat.admin import MessageInline
-except ImportError:  # pragma: no cover - chat is always installed here
-    MessageInline = None
 
 
 class LiveFilter(admin.SimpleListFilter):

@@ -3,9 +3,8 @@
 from __future__ import annotations
 
 from privacy import registry
+from privacy.services import data_exports_erase
 
 
 def register() -> None:
-    from privacy.services import _erase_exports
-
-    registry.register_erasure_step("privacy.exports", _erase_exports, order=60)
+    registry.register_erasure_step("privacy.exports", data_exports_erase, order=60)

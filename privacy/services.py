@@ -290,7 +290,7 @@ def erasures_resume(*, now: datetime | None = None, older_than: timedelta = time
     return resumed
 
 
-def _erase_exports(ctx: registry.ErasureContext) -> dict:
+def data_exports_erase(ctx: registry.ErasureContext) -> dict:
     exports = DataExport.objects.filter(user=ctx.user).exclude(status=Status.EXPIRED, deleted_at__isnull=False)
     count = 0
     for export in exports:

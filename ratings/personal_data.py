@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from privacy import registry
 from ratings.models import Rating
+from ratings.services import ratings_withdraw_given
 
 
 def _rating(rating: Rating) -> dict:
@@ -38,8 +39,6 @@ def export_ratings(ctx: registry.ExportContext) -> dict:
 
 
 def erase_ratings(ctx: registry.ErasureContext) -> dict:
-    from ratings.services import ratings_withdraw_given
-
     return {"ratings_withdrawn": ratings_withdraw_given(rater=ctx.user, now=ctx.now)}
 
 

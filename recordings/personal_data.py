@@ -5,6 +5,7 @@ from __future__ import annotations
 from django.db.models import Q
 
 from privacy import registry
+from recordings import services
 from recordings.models import Recording
 
 RETRY_KIND = "recording"
@@ -38,8 +39,6 @@ def export_recordings(ctx: registry.ExportContext) -> list[dict]:
 
 def _expire(recording_id: str) -> None:
     """Stop (if still running) and expire one recording; raises if that cannot be done now."""
-    from recordings import services
-
     recording = Recording.objects.select_related("session").get(pk=recording_id)
     if recording.status == Recording.Status.EXPIRED:
         return

@@ -1,4 +1,4 @@
-"""Reads of recordings. The session report uses :func:`recordings_for_report`."""
+"""Reads of recordings (querysets and model rows; ``parts.py`` renders the report's part)."""
 
 from __future__ import annotations
 
@@ -32,10 +32,3 @@ def recording_get(*, session: Session, recording_id) -> Recording:
     if recording is None:
         raise NotFoundError("No such recording.")
     return recording
-
-
-def recordings_for_report(*, session, request) -> list[dict]:
-    """The session's recordings serialized as the API shows them (with ``available_until``)."""
-    from recordings.serializers import RecordingSerializer
-
-    return list(RecordingSerializer(recording_list(session=session), many=True).data)

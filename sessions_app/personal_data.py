@@ -7,6 +7,7 @@ from django.db.models import Q
 from privacy import registry
 from sessions_app.errors import InvalidState, SlotUnavailable
 from sessions_app.models import Appointment, IdempotencyKey, Session, SessionReport
+from sessions_app.services import appointment_delete, session_cancel
 
 ACCOUNT_DELETED = "ACCOUNT_DELETED"
 
@@ -88,8 +89,6 @@ def export_sessions(ctx: registry.ExportContext) -> list[dict]:
 def erase_sessions(ctx: registry.ErasureContext) -> dict:
     """Pending sessions are cancelled through the lifecycle service (so the other side hears of
     it, and the slot is freed); started and past sessions stay as they are, for the other side."""
-    from sessions_app.services import appointment_delete, session_cancel
-
     user = ctx.user
     cancelled = 0
     pending = Session.objects.filter(Q(coach=user) | Q(customer=user), status=Session.Status.PENDING)

@@ -7,6 +7,7 @@ message below in the request's language. Codes never change with the language.
 
 from __future__ import annotations
 
+from django.utils import translation
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
@@ -51,8 +52,6 @@ CODE_MESSAGES = {
 
 def translated(text: str) -> str | None:
     """``text`` in the active language, or ``None`` when the catalog does not know it."""
-    from django.utils import translation
-
     result = gettext(text)
     if result != text or translation.get_language() in (None, "en") or not text:
         return result
