@@ -299,7 +299,7 @@ class RatingAdmin(ServiceActionMixin, admin.ModelAdmin):
         form_class = super().get_form(request, obj, change=change, **kwargs)
 
         class Form(form_class):
-            def clean(form):  # noqa: N805 - the form, inside the admin's closure over the request
+            def clean(form):
                 cleaned = super().clean()
                 request._rating_go_next = form.go_next
                 return cleaned

@@ -34,7 +34,7 @@ def _hit(cache, key: str, timeout: int) -> int:
         cache = caches["default"]
     if isinstance(cache, RedisCache):
         full_key = cache.make_and_validate_key(key)
-        pipe = cache._cache.get_client(full_key, write=True).pipeline(transaction=False)  # noqa: SLF001
+        pipe = cache._cache.get_client(full_key, write=True).pipeline(transaction=False)
         pipe.incr(full_key)
         pipe.expire(full_key, timeout, nx=True)
         count, _ = pipe.execute()

@@ -31,7 +31,7 @@ def _burst(threads: int, hold_seconds: float) -> tuple[list, list]:
             with connections["default"].cursor() as cursor:
                 cursor.execute("select pg_backend_pid() from pg_sleep(%s)", [hold_seconds])
                 results.append(cursor.fetchone()[0])
-        except Exception as exc:  # noqa: BLE001 - reported by the test
+        except Exception as exc:
             errors.append(exc)
         finally:
             connections["default"].close()

@@ -49,7 +49,7 @@ def test_the_count_lives_in_redis_with_an_expiry(api, customer, three_a_minute, 
         try:
             responses = _hammer(api(customer), 4)
             assert [r.status_code for r in responses] == [200, 200, 200, 429]
-            client = cache._cache.get_client(write=False)  # noqa: SLF001
+            client = cache._cache.get_client(write=False)
             keys = [k for k in client.scan_iter(match=f"*throttle_user_{customer.pk}:*")]
             assert len(keys) == 1
             assert int(client.get(keys[0])) == 4

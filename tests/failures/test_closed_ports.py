@@ -53,7 +53,7 @@ def run_driver(scenario: str, tmp_path: Path, **env: str) -> tuple[dict, str]:
         PYTHONPATH=str(ROOT),
         **env,
     )
-    proc = subprocess.run(  # noqa: S603 - this project's own driver
+    proc = subprocess.run(
         [sys.executable, "-m", "tests.failures.driver", scenario],
         cwd=ROOT,
         env=environment,

@@ -72,7 +72,7 @@ class FakeFcm:
                 _b64url(signature_b64), f"{header_b64}.{claims_b64}".encode(), padding.PKCS1v15(), hashes.SHA256()
             )
             header, claims = json.loads(_b64url(header_b64)), json.loads(_b64url(claims_b64))
-        except Exception:  # noqa: BLE001 - any bad assertion is a 400 here
+        except Exception:
             return False
         now = time.time()
         return (
@@ -102,7 +102,7 @@ class FakeFcm:
                 self.end_headers()
                 self.wfile.write(raw)
 
-            def do_POST(self) -> None:  # noqa: N802
+            def do_POST(self) -> None:
                 raw = self.rfile.read(int(self.headers.get("Content-Length") or 0))
                 if self.path == "/token":
                     form = {k: v[0] for k, v in parse_qs(raw.decode()).items()}

@@ -16,14 +16,14 @@ class _Handler:
     def __init__(self, sink: SmtpSink) -> None:
         self.sink = sink
 
-    async def handle_RCPT(self, server, session, envelope, address, rcpt_options):  # noqa: N802
+    async def handle_RCPT(self, server, session, envelope, address, rcpt_options):
         code = self.sink.refuse.get(address)
         if code:
             return code
         envelope.rcpt_tos.append(address)
         return "250 OK"
 
-    async def handle_DATA(self, server, session, envelope):  # noqa: N802
+    async def handle_DATA(self, server, session, envelope):
         # Kept raw: parsing is for the reader (a benchmark sends thousands).
         with self.sink.lock:
             self.sink.raw.append((list(envelope.rcpt_tos), envelope.content))

@@ -42,7 +42,7 @@ def test_concurrent_workers_send_each_due_reminder_once(postgres, smtp, settings
         try:
             barrier.wait()
             send_due_notifications(now=now)
-        except BaseException as exc:  # noqa: BLE001
+        except BaseException as exc:
             errors.append(exc)
         finally:
             connection.close()

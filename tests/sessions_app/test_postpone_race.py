@@ -28,7 +28,7 @@ def _at_once(calls) -> list:
         try:
             barrier.wait(timeout=30)
             results[index] = call()
-        except Exception as exc:  # noqa: BLE001 - reported in the assertion
+        except Exception as exc:
             results[index] = exc
         finally:
             connection.close()

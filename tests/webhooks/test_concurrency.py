@@ -28,7 +28,7 @@ def _together(*jobs) -> list:
         try:
             barrier.wait(timeout=30)
             job()
-        except Exception as exc:  # noqa: BLE001 - reported below
+        except Exception as exc:
             errors.append(repr(exc))
         finally:
             connection.close()
