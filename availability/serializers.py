@@ -6,7 +6,7 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from availability.models import TimeOff
-from availability.services import DEFAULT_HORIZON_DAYS, Rule
+from availability.services import DEFAULT_HORIZON_DAYS, MAX_HORIZON_DAYS, Rule
 from config.api.fields import StrictDateTimeField
 from sessions_app.serializers import SessionSerializer
 from sessions_app.services.policy import MAX_BUFFER_MINUTES
@@ -54,7 +54,9 @@ class ScheduleSerializer(serializers.Serializer):
     buffer_before_minutes = serializers.IntegerField(min_value=0, max_value=MAX_BUFFER_MINUTES, default=0)
     buffer_after_minutes = serializers.IntegerField(min_value=0, max_value=MAX_BUFFER_MINUTES, default=0)
     max_sessions_per_day = serializers.IntegerField(min_value=1, max_value=1000, allow_null=True, default=None)
-    booking_horizon_days = serializers.IntegerField(min_value=1, max_value=365, default=DEFAULT_HORIZON_DAYS)
+    booking_horizon_days = serializers.IntegerField(
+        min_value=1, max_value=MAX_HORIZON_DAYS, default=DEFAULT_HORIZON_DAYS
+    )
 
     def validate_rules(self, value: list[dict]) -> list[Rule]:
         return [Rule(r["weekday"], r["start_minute"], r["end_minute"], r["duration_minutes"]) for r in value]

@@ -9,8 +9,6 @@ from agora_token_builder import RtcTokenBuilder
 from agora_token_builder.RtcTokenBuilder import Role_Publisher
 from django.conf import settings
 
-UID_MAX = 2**32 - 1
-
 
 def new_channel_name() -> str:
     # 128 random bits: unguessable; 37 characters from Agora's allowed set.
