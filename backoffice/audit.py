@@ -21,15 +21,18 @@ from django.utils.html import format_html, format_html_join
 from accounts.models import User
 
 
-def staff_audit(request_or_actor: HttpRequest | User, obj: models.Model, message: str) -> LogEntry:
-    """Append ``message`` (plain words: what was decided, why, the internal note) to ``obj``'s history."""
+def staff_audit(
+    request_or_actor: HttpRequest | User, obj: models.Model, message: str, *, action_flag: int = CHANGE
+) -> LogEntry:
+    """Append ``message`` (plain words: what was decided, why, the internal note) to ``obj``'s history.
+    Before a deletion, with ``action_flag=DELETION``: the row keeps the object's id and title."""
     actor = getattr(request_or_actor, "user", request_or_actor)
     return LogEntry.objects.create(
         user_id=actor.pk,
         content_type=ContentType.objects.get_for_model(obj, for_concrete_model=False),
         object_id=str(obj.pk),
         object_repr=str(obj)[:200],
-        action_flag=CHANGE,
+        action_flag=action_flag,
         change_message=message,
     )
 

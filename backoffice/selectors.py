@@ -109,16 +109,17 @@ def session_timeline(*, session: Session, user) -> tuple[list[TimelineEntry], li
     for model in (PostponeRequest, ProblemReport):
         if user.has_perm(f"sessions_app.view_{model._meta.model_name}"):
             audited += model.objects.filter(session=session).only("pk")
-    urls = {
-        (ContentType.objects.get_for_model(obj).pk, str(obj.pk)): reverse(
-            f"admin:{obj._meta.app_label}_{obj._meta.model_name}_change", args=[obj.pk]
+    about = {  # (content type, id) -> (what it was about, its page)
+        (ContentType.objects.get_for_model(obj).pk, str(obj.pk)): (
+            str(obj._meta.verbose_name).capitalize(),
+            reverse(f"admin:{obj._meta.app_label}_{obj._meta.model_name}_change", args=[obj.pk]),
         )
         for obj in audited
         if obj is not session
     }
     for entry in audit_entries(audited):
-        url = urls.get((entry.content_type_id, entry.object_id), "")
-        text = entry.get_change_message() if not url else f"{entry.object_repr}: {entry.get_change_message()}"
+        label, url = about.get((entry.content_type_id, entry.object_id), ("", ""))
+        text = f"{label}: {entry.get_change_message()}" if label else entry.get_change_message()
         entries.append(TimelineEntry(entry.action_time, "staff", _who(entry.user, session), text, url))
     entries.sort(key=lambda e: e.at)
     return entries, hidden

@@ -22,17 +22,11 @@ from django.utils.html import format_html, format_html_join
 
 from backoffice.audit import history_table, staff_audit, with_note
 from config.api.errors import ApplicationError
+from sessions_app.admin_search import SessionNumberSearchMixin, people_search
 from sessions_app.models import Appointment, PostponeRequest, ProblemReport, Session, SessionLog
 from sessions_app.services import postpone, problems
 
-PEOPLE_SEARCH = [
-    "session__coach__email",
-    "session__customer__email",
-    "session__coach__first_name",
-    "session__coach__last_name",
-    "session__customer__first_name",
-    "session__customer__last_name",
-]
+PEOPLE_SEARCH = people_search("session__coach", "session__customer")
 
 
 def _when(value) -> str:
@@ -59,7 +53,7 @@ class InternalNoteForm(forms.Form):
     )
 
 
-class _PolicyAdmin(admin.ModelAdmin):
+class _PolicyAdmin(SessionNumberSearchMixin, admin.ModelAdmin):
     """Shared by both queues: search by session number and names; read-only pages without Save."""
 
     list_select_related = ["session", "session__coach", "session__customer"]
@@ -67,15 +61,6 @@ class _PolicyAdmin(admin.ModelAdmin):
 
     def get_queryset(self, request):
         return super().get_queryset(request).select_related("session", "session__coach", "session__customer")
-
-    def get_search_results(self, request, queryset, search_term):
-        # Imported here: sessions_app.selectors needs the services package loaded first (it imports
-        # their policy constants, and the services import the serializers, which import the selectors).
-        from sessions_app.selectors import session_number_from
-
-        if (number := session_number_from(search_term)) is not None:
-            return queryset.filter(session__number=number), False
-        return super().get_search_results(request, queryset, search_term)
 
     def has_add_permission(self, request) -> bool:
         return False
@@ -99,7 +84,7 @@ class _PolicyAdmin(admin.ModelAdmin):
     def people(self, obj) -> str:
         return f"{obj.session.coach.get_full_name()} → {obj.session.customer.get_full_name()}"
 
-    @admin.display(description="staff history (UTC)")
+    @admin.display(description="decisions (UTC)")
     def staff_history(self, obj) -> str:
         return history_table(obj)
 
@@ -238,8 +223,14 @@ def propose_urls(model_admin: admin.ModelAdmin) -> list:
 
 
 class ResolveForm(forms.ModelForm):
+    # No default: upholding or dismissing is chosen, never left preselected.
     decision = forms.ChoiceField(
-        choices=[(ProblemReport.Status.UPHELD, "Uphold"), (ProblemReport.Status.DISMISSED, "Dismiss")], required=True
+        choices=[
+            ("", "— choose —"),
+            (ProblemReport.Status.UPHELD, "Uphold"),
+            (ProblemReport.Status.DISMISSED, "Dismiss"),
+        ],
+        required=True,
     )
     note = forms.CharField(
         max_length=4000, widget=forms.Textarea(attrs={"rows": 3}), help_text="Both participants read this."
@@ -297,11 +288,12 @@ class ProblemReportAdmin(_PolicyAdmin):
         decision = ["status", "resolution", "resolved_by_name", "resolved_at"]
         if obj is not None and obj.status == ProblemReport.Status.OPEN:
             decision = ["status", "decision", "note", "internal_note"]
+        # Read first (both statements, the session's record), then decide, just above the button.
         return [
             ("Report", {"fields": ["session_link", "kind", "reported_by_name", "created_at", "text"]}),
             ("The other participant's answer", {"fields": ["response", "responded_at"]}),
-            ("Decision", {"fields": decision}),
             ("The session's record", {"fields": ["attendance", "timeline"]}),
+            ("Decision", {"fields": decision}),
             ("Staff history", {"fields": ["staff_history"]}),
         ]
 
@@ -332,16 +324,24 @@ class ProblemReportAdmin(_PolicyAdmin):
     def attendance(self, obj: ProblemReport) -> str:
         s = obj.session
         if not s.outcome:
-            return "Not decided yet (the session has not completed)."
+            if s.status == Session.Status.COMPLETED:
+                return "Not recorded."
+            return f"Not decided yet (the session is {s.get_status_display().lower()})."
         return f"Coach {s.attendance_coach}, customer {s.attendance_customer}: {s.get_outcome_display()}"
 
     @admin.display(description="Timeline (UTC)")
     def timeline(self, obj: ProblemReport) -> str:
-        logs = SessionLog.objects.filter(session=obj.session_id).select_related("actor").order_by("created_at", "id")
+        session = obj.session
+        logs = SessionLog.objects.filter(session=session).select_related("actor").order_by("created_at", "id")
+        roles = {session.coach_id: "coach", session.customer_id: "customer"}
+
+        def who(actor) -> str:
+            return f"{actor.get_full_name()} ({roles.get(actor.pk, 'staff')})" if actor else "system"
+
         rows = format_html_join(
             "",
             "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
-            ((_when(log.created_at), log.action, log.actor or "system", log.text) for log in logs[:500]),
+            ((_when(log.created_at), log.action, who(log.actor), log.text) for log in logs[:500]),
         )
         return format_html("<table><tr><th>When</th><th>What</th><th>Who</th><th>Note</th></tr>{}</table>", rows)
 
