@@ -291,12 +291,13 @@ def main() -> int:
     manage("seed_demo")
     plan = seed()
     print(f"seeded in {time.monotonic() - started:.0f} s", file=sys.stderr)
+    server_log = (WORK / "server.log").open("w")
     server = subprocess.Popen(
-        [sys.executable, "manage.py", "runserver", f"127.0.0.1:{PORT}", "--noreload"],
+        [sys.executable, "manage.py", "runserver", f"127.0.0.1:{PORT}", "--noreload", "--skip-checks"],
         cwd=ROOT,
         env=ENV,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
+        stdout=server_log,
+        stderr=subprocess.STDOUT,
     )
     browser = subprocess.Popen(
         [
@@ -317,7 +318,11 @@ def main() -> int:
         stderr=subprocess.DEVNULL,
     )
     try:
-        wait_http(f"http://127.0.0.1:{PORT}/admin/login/")
+        try:  # a loaded machine takes its time to import the project
+            wait_http(f"http://127.0.0.1:{PORT}/admin/login/", timeout=180)
+        except TimeoutError:
+            print((WORK / "server.log").read_text()[-3000:], file=sys.stderr)
+            raise
         wait_http(f"http://127.0.0.1:{DEVTOOLS_PORT}/json/version")
         target = requests.put(f"http://127.0.0.1:{DEVTOOLS_PORT}/json/new?about:blank", timeout=10).json()
         from websockets.sync.client import connect

@@ -17,20 +17,16 @@ from django.shortcuts import get_object_or_404, redirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils import timezone
-from django.utils.formats import date_format
 from django.utils.html import format_html, format_html_join
 
 from backoffice.audit import history_table, staff_audit, with_note
+from backoffice.display import when
 from config.api.errors import ApplicationError
 from sessions_app.admin_search import SessionNumberSearchMixin, people_search
 from sessions_app.models import Appointment, PostponeRequest, ProblemReport, Session, SessionLog
 from sessions_app.services import postpone, problems
 
 PEOPLE_SEARCH = people_search("session__coach", "session__customer")
-
-
-def _when(value) -> str:
-    return date_format(value, "DATETIME_FORMAT") if value else "-"
 
 
 def _person(user) -> str:
@@ -122,7 +118,7 @@ class PostponeRequestAdmin(_PolicyAdmin):
 
     @admin.display(description="now scheduled")
     def scheduled_start(self, obj: PostponeRequest) -> str:
-        return _when(obj.session.scheduled_start)
+        return when(obj.session.scheduled_start)
 
     def change_view(self, request, object_id, form_url="", extra_context=None):
         extra = {
@@ -199,7 +195,7 @@ def propose_view(model_admin: admin.ModelAdmin, request, session_id):
         except ApplicationError as exc:
             model_admin.message_user(request, exc.message, messages.ERROR)
         else:
-            message = f"Proposed by staff: {_when(proposed.proposed_start)} instead of {_when(session.scheduled_start)}"
+            message = f"Proposed by staff: {when(proposed.proposed_start)} instead of {when(session.scheduled_start)}"
             staff_audit(
                 request,
                 proposed,
@@ -341,7 +337,7 @@ class ProblemReportAdmin(_PolicyAdmin):
         rows = format_html_join(
             "",
             "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
-            ((_when(log.created_at), log.action, who(log.actor), log.text) for log in logs[:500]),
+            ((when(log.created_at), log.action, who(log.actor), log.text) for log in logs[:500]),
         )
         return format_html("<table><tr><th>When</th><th>What</th><th>Who</th><th>Note</th></tr>{}</table>", rows)
 

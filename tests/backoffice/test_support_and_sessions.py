@@ -218,3 +218,16 @@ def test_more_lists_are_searched_by_session_number_and_names(staff, url, make, t
     make("Abernathy")
     found = browser(staff).get(url, {"q": term(wanted)}).context["cl"].result_list
     assert list(found) == [wanted]
+
+
+def test_recording_dates_read_in_the_console_format_on_every_page(support):
+    from tests.factories import RecordingFactory
+
+    recording = RecordingFactory()
+    until = recording.available_until
+    client = browser(support)
+
+    for url in (f"/admin/recordings/recording/{recording.pk}/change/", f"{SESSIONS}{recording.session_id}/change/"):
+        html = client.get(url).content.decode()
+        assert f"{until:%Y-%m-%d %H:%M} UTC" in html, url
+        assert until.isoformat(sep=" ") not in html, url  # a datetime printed raw, as Django does for methods
