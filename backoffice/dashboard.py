@@ -1,8 +1,8 @@
 """The ops dashboard on the admin home: panels of counts that link to the lists behind them.
 
-Extension point: other apps (webhooks: failed deliveries, notifications: failed sends, problem
-reports: open reports) add a panel with ``register_panel``, from their ``AppConfig.ready()`` or
-``admin.py``::
+Extension point: other apps add a panel with ``register_panel``, from their ``AppConfig.ready()``
+or ``admin.py`` (the console's own panels below read the apps' models directly, as the rest of
+``backoffice`` does)::
 
     from backoffice.dashboard import Panel, Row, register_panel
 
@@ -31,14 +31,18 @@ from django.utils.timesince import timesince
 
 from backoffice.models import JobHeartbeat
 from config.health import health_checks
+from notifications.models import Delivery
 from ratings.selectors import rating_queue_stats
 from recordings.models import Recording, WebhookEvent
-from sessions_app.models import Session
+from sessions_app.models import PostponeRequest, ProblemReport, Session
+from webhooks.models import WebhookDelivery, WebhookEndpoint
 
 OK, WARN, ERROR = "", "warn", "error"
 STALE_FACTOR = 3  # a job is late when its last success is older than 3 periods
 WEBHOOK_EVENT_LATE = timedelta(minutes=5)
 PROCESSING_LATE = timedelta(days=1)
+NOTIFICATION_LATE = timedelta(minutes=15)
+RECENT = timedelta(hours=24)
 
 
 @dataclass(frozen=True)
@@ -173,6 +177,95 @@ def moderation_panel(request, now: datetime) -> Panel | None:
             Row("Flagged", stats.flagged, _url(changelist, "status__exact=FLAGGED"), _level(stats.flagged)),
         ],
     )
+
+
+@register_panel
+def support_panel(request, now: datetime) -> Panel | None:
+    """The session policies' queues: problem reports waiting for a decision, open postpone requests."""
+    user, rows = request.user, []
+    if user.has_perm("sessions_app.view_problemreport"):
+        row = ProblemReport.objects.filter(status=ProblemReport.Status.OPEN).aggregate(
+            count=Count("pk"), oldest=Min("created_at")
+        )
+        rows.append(
+            Row(
+                "Problem reports to decide",
+                row["count"],
+                _url("admin:sessions_app_problemreport_changelist", "status__exact=OPEN"),
+                _level(row["count"]),
+                f"oldest reported {timesince(row['oldest'], now)} ago" if row["oldest"] else "",
+            )
+        )
+    if user.has_perm("sessions_app.view_postponerequest"):
+        count = PostponeRequest.objects.filter(status=PostponeRequest.Status.PENDING).count()
+        rows.append(
+            Row(
+                "Postpone requests waiting for the customer",
+                count,
+                _url("admin:sessions_app_postponerequest_changelist", "status__exact=PENDING"),
+            )
+        )
+    return Panel("Support", rows) if rows else None
+
+
+@register_panel
+def outgoing_panel(request, now: datetime) -> Panel | None:
+    """What leaves the platform and did not arrive: webhook deliveries, notification deliveries."""
+    user, rows = request.user, []
+    if user.has_perm("webhooks.view_webhookdelivery"):
+        failed = Q(status=WebhookDelivery.Status.FAILED)
+        counts = WebhookDelivery.objects.aggregate(
+            failed=Count("pk", filter=failed),
+            failed_recently=Count("pk", filter=failed & Q(last_attempt_at__gte=now - RECENT)),
+            retrying=Count("pk", filter=Q(status=WebhookDelivery.Status.PENDING, attempts__gt=0)),
+        )
+        changelist = "admin:webhooks_webhookdelivery_changelist"
+        rows += [
+            Row(
+                "Webhook deliveries failed (gave up)",
+                counts["failed"],
+                _url(changelist, "outcome=failed"),
+                _level(counts["failed_recently"], ERROR),
+                f"{counts['failed_recently']} in the last 24 h",
+            ),
+            Row(
+                "Webhook deliveries retrying",
+                counts["retrying"],
+                _url(changelist, "outcome=retrying"),
+                _level(counts["retrying"]),
+            ),
+        ]
+    if user.has_perm("webhooks.view_webhookendpoint"):
+        disabled = WebhookEndpoint.objects.filter(is_active=False, disabled_at__isnull=False).count()
+        rows.append(
+            Row(
+                "Webhook endpoints disabled after failing",
+                disabled,
+                _url("admin:webhooks_webhookendpoint_changelist", "state=disabled"),
+                _level(disabled, ERROR),
+            )
+        )
+    if user.has_perm("notifications.view_delivery"):
+        counts = Delivery.objects.aggregate(
+            failed=Count("pk", filter=Q(status=Delivery.Status.FAILED, updated_at__gte=now - RECENT)),
+            late=Count("pk", filter=Q(status=Delivery.Status.PENDING, next_attempt_at__lte=now - NOTIFICATION_LATE)),
+        )
+        changelist = "admin:notifications_delivery_changelist"
+        rows += [
+            Row(
+                "Notification deliveries failed in the last 24 h",
+                counts["failed"],
+                _url(changelist, "status__exact=FAILED"),
+                _level(counts["failed"], ERROR),
+            ),
+            Row(
+                "Notification deliveries due for more than 15 minutes",
+                counts["late"],
+                _url(changelist, "status__exact=PENDING"),
+                _level(counts["late"]),
+            ),
+        ]
+    return Panel("Outgoing", rows) if rows else None
 
 
 def beat_jobs() -> list[tuple[str, str, float]]:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from django.urls import reverse
+from django.utils.formats import date_format
 from django.utils.html import format_html
 
 
@@ -23,3 +24,9 @@ def duration(seconds: float | int | None) -> str:
         return f"{seconds} s"
     hours, minutes = divmod(seconds // 60, 60)
     return f"{hours} h {minutes:02d} min" if hours else f"{minutes} min"
+
+
+def when(value) -> str:
+    """``2026-03-15 14:05 UTC``, the console's one date format, or ``-``. For display methods: Django
+    formats a model field's datetime on a read-only page, not a datetime a method returns."""
+    return date_format(value, "DATETIME_FORMAT") if value else "-"

@@ -5,17 +5,18 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from django.contrib.admin.models import LogEntry
 from django.contrib.contenttypes.models import ContentType
 from django.db.models import Max
 from django.template.defaultfilters import filesizeformat
+from django.urls import reverse
 from django.utils import timezone
 
+from backoffice.audit import audit_entries
 from chat.models import Message
 from chat.storage import media_url
 from ratings.models import Rating, short_name
 from recordings.models import Recording
-from sessions_app.models import Session, SessionLog
+from sessions_app.models import PostponeRequest, ProblemReport, Session, SessionLog
 
 
 def sessions_real_end(*, sessions: list[Session], now: datetime | None = None) -> dict:
@@ -71,8 +72,11 @@ def session_timeline(*, session: Session, user) -> tuple[list[TimelineEntry], li
             entries.append(TimelineEntry(message.created_at, "chat", _who(message.sender, session), text, url))
     else:
         hidden.append("chat (chat.view_message)")
+    recordings: list[Recording] = []
+    ratings: list[Rating] = []
     if user.has_perm("recordings.view_recording"):
-        for recording in Recording.objects.filter(session=session):
+        recordings = list(Recording.objects.filter(session=session))
+        for recording in recordings:
             entries.append(
                 TimelineEntry(
                     recording.started_at or recording.created_at,
@@ -86,7 +90,8 @@ def session_timeline(*, session: Session, user) -> tuple[list[TimelineEntry], li
     else:
         hidden.append("recordings (recordings.view_recording)")
     if user.has_perm("ratings.view_rating"):
-        for rating in Rating.objects.filter(session=session).select_related("rater"):
+        ratings = list(Rating.objects.filter(session=session).select_related("rater"))
+        for rating in ratings:
             entries.append(
                 TimelineEntry(
                     rating.created_at,
@@ -98,10 +103,23 @@ def session_timeline(*, session: Session, user) -> tuple[list[TimelineEntry], li
             )
     else:
         hidden.append("ratings (ratings.view_rating)")
-    staff_actions = LogEntry.objects.filter(
-        content_type=ContentType.objects.get_for_model(Session), object_id=str(session.pk)
-    ).select_related("user")
-    for entry in staff_actions:
-        entries.append(TimelineEntry(entry.action_time, "staff", _who(entry.user, session), entry.get_change_message()))
+    # Staff decisions on the session and on what belongs to it (postpone requests, problem reports,
+    # and the ratings and recordings shown above), each linked to the object it was about.
+    audited: list = [session, *recordings, *ratings]
+    for model in (PostponeRequest, ProblemReport):
+        if user.has_perm(f"sessions_app.view_{model._meta.model_name}"):
+            audited += model.objects.filter(session=session).only("pk")
+    about = {  # (content type, id) -> (what it was about, its page)
+        (ContentType.objects.get_for_model(obj).pk, str(obj.pk)): (
+            str(obj._meta.verbose_name).capitalize(),
+            reverse(f"admin:{obj._meta.app_label}_{obj._meta.model_name}_change", args=[obj.pk]),
+        )
+        for obj in audited
+        if obj is not session
+    }
+    for entry in audit_entries(audited):
+        label, url = about.get((entry.content_type_id, entry.object_id), ("", ""))
+        text = f"{label}: {entry.get_change_message()}" if label else entry.get_change_message()
+        entries.append(TimelineEntry(entry.action_time, "staff", _who(entry.user, session), text, url))
     entries.sort(key=lambda e: e.at)
     return entries, hidden

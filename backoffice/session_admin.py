@@ -11,7 +11,9 @@ from django.conf import settings
 from django.contrib import admin, messages
 from django.contrib.admin import helpers
 from django.template.response import TemplateResponse
+from django.urls import reverse
 from django.utils import timezone
+from django.utils.http import urlencode
 
 from backoffice.audit import staff_audit, with_note
 from backoffice.display import duration, person
@@ -20,7 +22,7 @@ from chat.admin import MessageInline  # replaced by the merged timeline
 from config.api.errors import ApplicationError
 from sessions_app import services
 from sessions_app.admin import SessionAdmin, SessionLogInline
-from sessions_app.models import Session
+from sessions_app.models import PostponeRequest, ProblemReport, Session
 
 
 class LiveFilter(admin.SimpleListFilter):
@@ -161,9 +163,19 @@ class StaffSessionAdmin(SessionAdmin):
                 timeline=timeline,
                 timeline_hidden=hidden,
                 can_move=self.has_change_permission(request, session),
+                policy_links=self._policy_links(request, session),
                 action_checkbox_name=helpers.ACTION_CHECKBOX_NAME,
             )
         return super().change_view(request, object_id, form_url, extra_context=extra)
+
+    def _policy_links(self, request, session: Session) -> list[tuple[str, str]]:
+        """The session's postpone requests and problem reports, for those who may read them."""
+        links = []
+        for model, label in ((PostponeRequest, "postpone requests"), (ProblemReport, "problem reports")):
+            if request.user.has_perm(f"sessions_app.view_{model._meta.model_name}"):
+                url = reverse(f"admin:sessions_app_{model._meta.model_name}_changelist")
+                links.append((f"its {label}", f"{url}?{urlencode({'q': session.display_number})}"))
+        return links
 
     # --- staff cancel and complete: confirm, then through the services ----------------------------
 

@@ -13,6 +13,7 @@ from django.utils.html import format_html
 
 from chat.models import Message
 from chat.storage import media_url
+from sessions_app.admin_search import SessionNumberSearchMixin, people_search
 
 
 @admin.display(description="Media")
@@ -54,11 +55,12 @@ class MessageInline(_ReadOnly, admin.TabularInline):
 
 
 @admin.register(Message)
-class MessageAdmin(_ReadOnly, admin.ModelAdmin):
+class MessageAdmin(SessionNumberSearchMixin, _ReadOnly, admin.ModelAdmin):
     list_display = ["created_at", "session", "sender", "short_text", "media_kind", media_link]
     list_filter = ["media_kind", "created_at"]
     list_select_related = ["session", "sender"]
-    search_fields = ["text", "sender__email", "session__id"]
+    search_fields = ["text", *people_search("sender")]
+    search_help_text = "Session number (SESS-000026 or 26), the sender's name or e-mail, or the text."
     date_hierarchy = "created_at"
     fields = [
         "id",

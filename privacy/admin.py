@@ -40,6 +40,7 @@ class DataExportAdmin(ReadOnlyAdmin):
 @admin.register(ErasureRecord)
 class ErasureRecordAdmin(ReadOnlyAdmin):
     list_display = ["user_ref", "source", "requested_by", "started_at", "completed_at"]
+    list_select_related = ["requested_by"]  # one query for the page, not one per row
     list_filter = ["source", "started_at"]
     search_fields = ["user_ref"]
     fields = ["user_ref", "user", "source", "requested_by", "started_at", "completed_at", "summary"]

@@ -20,7 +20,7 @@ from django.utils.html import format_html, format_html_join
 from django.utils.text import Truncator
 from django.utils.timesince import timesince
 
-from backoffice.audit import staff_audit, with_note
+from backoffice.audit import history_table, staff_audit, with_note
 from backoffice.display import person
 from config.admin import ServiceActionMixin
 from config.api.errors import ApplicationError
@@ -34,6 +34,7 @@ from ratings.admin_forms import (
     RatingDecisionForm,
     RejectForm,
     compact_scores,
+    decision_time,
     highlighted,
 )
 from ratings.models import BlocklistWord, Rating, short_name
@@ -63,15 +64,16 @@ class RatingAdmin(ServiceActionMixin, admin.ModelAdmin):
     form = RatingDecisionForm
     change_list_template = "ratings/admin/change_list.html"
     change_form_template = "ratings/admin/change_form.html"
+    # Seven columns that fit 1440 px beside the filters: the decision sits under the status, the
+    # date over the time, and the feedback (the key column) takes what is left.
     list_display = [
         "feedback_display",
         "flags_display",
-        "status",
+        "status_display",
         "scores_display",
         "session_number",
         "people",
-        "decided",
-        "created_at",
+        "created",
     ]
     list_display_links = ["feedback_display"]
     list_filter = [QueueFilter, "status", "rater_role", "overall", "created_at"]
@@ -104,6 +106,7 @@ class RatingAdmin(ServiceActionMixin, admin.ModelAdmin):
         "decided_at",
         "rejection_reason",
         "moderation_note",
+        "decision_history",
     ]
     fieldsets = [
         # The people as text: a foreign key's read-only link would lead viewers without
@@ -121,6 +124,7 @@ class RatingAdmin(ServiceActionMixin, admin.ModelAdmin):
                     "decided_at",
                     "rejection_reason",
                     "moderation_note",
+                    "decision_history",
                 ]
             },
         ),
@@ -187,14 +191,26 @@ class RatingAdmin(ServiceActionMixin, admin.ModelAdmin):
 
     @admin.display(description="rater → ratee")
     def people(self, rating: Rating) -> str:
-        return f"{short_name(rating.rater)} → {short_name(rating.ratee)} ({rating.rater_role})"
+        role = rating.get_rater_role_display().lower()
+        return format_html(
+            "{} → {}<br><small>by the {}</small>", short_name(rating.rater), short_name(rating.ratee), role
+        )
 
-    @admin.display(description="decided")
-    def decided(self, rating: Rating) -> str:
-        when = self.decided_at(rating)
+    @admin.display(description="status", ordering="status")
+    def status_display(self, rating: Rating) -> str:
+        when = decision_time(rating)
         if when is None:
-            return "-"
-        return format_html("{}<br><small>{}</small>", self.decided_by(rating), when.strftime("%Y-%m-%d %H:%M UTC"))
+            return rating.get_status_display()
+        return format_html(
+            '{}<br><small class="decided">{}<br>{}</small>',
+            rating.get_status_display(),
+            short_name(rating.moderated_by) if rating.moderated_by_id else "automatic",
+            when.strftime("%Y-%m-%d %H:%M UTC"),
+        )
+
+    @admin.display(description="created", ordering="created_at")
+    def created(self, rating: Rating) -> str:
+        return format_html("{}<br><small>{}</small>", f"{rating.created_at:%Y-%m-%d}", f"{rating.created_at:%H:%M} UTC")
 
     @admin.display(description="decided by")
     def decided_by(self, rating: Rating) -> str:
@@ -205,12 +221,13 @@ class RatingAdmin(ServiceActionMixin, admin.ModelAdmin):
         return "-"
 
     @admin.display(description="decided at", ordering="moderated_at")
-    def decided_at(self, rating: Rating):
-        if rating.moderated_at:
-            return rating.moderated_at
-        if rating.auto_moderated_at and rating.status != Rating.Status.PENDING:
-            return rating.auto_moderated_at
-        return None
+    def decided_at(self, rating: Rating) -> str:
+        when = decision_time(rating)
+        return when.strftime("%Y-%m-%d %H:%M UTC") if when else "-"
+
+    @admin.display(description="decisions, oldest first")
+    def decision_history(self, rating: Rating) -> str:
+        return history_table(rating)  # every decision with its reason and note: a revision erases none
 
     # --- one by one: the decision on the rating's page ------------------------------------------
 

@@ -126,3 +126,12 @@ def compact_scores(rating: Rating) -> str:
     short = " ".join(f"{SCORE_LABELS.get(name, name[:2].title())}{value}" for name, value in scores.items())
     full = ", ".join(f"{name} {value}" for name, value in scores.items())
     return format_html('<span class="scores" title="{}"><b>{}/5</b> {}</span>', full, rating.overall, short)
+
+
+def decision_time(rating: Rating):
+    """When the rating's current status was decided: by a moderator, or else by the automatic check."""
+    if rating.moderated_at:
+        return rating.moderated_at
+    if rating.auto_moderated_at and rating.status != Rating.Status.PENDING:
+        return rating.auto_moderated_at
+    return None

@@ -8,7 +8,7 @@ from django.urls import path, reverse
 from django.utils.html import format_html
 
 from backoffice.audit import staff_audit
-from backoffice.display import duration
+from backoffice.display import duration, when
 from config.api.errors import ApplicationError
 from recordings import services
 from recordings.models import Recording, RecordingFile, WebhookEvent
@@ -61,8 +61,8 @@ class RecordingInline(admin.TabularInline):
         return super().get_queryset(request).select_related("session")  # available_until reads it
 
     @admin.display(description="available until")
-    def expires(self, obj: Recording):
-        return obj.available_until
+    def expires(self, obj: Recording) -> str:
+        return when(obj.available_until)
 
 
 @admin.register(Recording)
@@ -129,8 +129,8 @@ class RecordingAdmin(admin.ModelAdmin):
         return format_html("{}", obj.session.display_number)
 
     @admin.display(description="available until")
-    def expires(self, obj: Recording):
-        return obj.available_until
+    def expires(self, obj: Recording) -> str:
+        return when(obj.available_until)
 
     @admin.action(description="Extend retention by 30 days", permissions=["change"])
     def extend_retention(self, request, queryset):

@@ -85,7 +85,8 @@ class Recording(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"Recording {self.id} ({self.status})"
+        # The session's number, not the recording's id: the title staff read on its page and in History.
+        return f"Recording of {self.session.display_number} ({self.get_status_display()})"
 
     @property
     def available_until(self) -> datetime | None:

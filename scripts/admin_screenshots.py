@@ -6,14 +6,20 @@ Seeds a throw-away SQLite database (``seed_demo`` plus flagged ratings, stuck se
 webhook events), runs the dev server on 127.0.0.1:18090, logs Chromium in with a session cookie made
 by Django's SessionStore, and drives it over the DevTools protocol (the ``websockets`` package the
 project already pins; no browser driver to install). Needs Debian's ``chromium`` on PATH.
+
+The staff decisions it shows (a rejected then approved rating, a staff proposal, a withdrawal, a
+decided problem report) are made through the admin's own forms with Django's test client, so the
+History rows are the ones staff would leave. Pages are shot at their full height.
 """
 
 from __future__ import annotations
 
 import base64
+import importlib
 import json
 import os
 import shutil
+import socket
 import subprocess
 import sys
 import tempfile
@@ -24,7 +30,16 @@ from pathlib import Path
 import requests
 
 ROOT = Path(__file__).resolve().parents[1]
-PORT, DEVTOOLS_PORT = 18090, 18091
+
+
+def free_port() -> int:
+    # Several checkouts may shoot at once: never a fixed port.
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+PORT, DEVTOOLS_PORT = free_port(), free_port()
 WORK = Path(tempfile.mkdtemp(prefix="admin-shots-"))
 ENV = {
     **os.environ,
@@ -52,12 +67,14 @@ def seed() -> dict:
     from django.utils import timezone
 
     from accounts.models import User
-    from backoffice.heartbeat import heartbeat
     from ratings.models import Rating
     from recordings.models import WebhookEvent
     from sessions_app.models import Session, SessionLog
     from tests.factories import MessageFactory, RatingFactory, RecordingFactory, SessionFactory
 
+    # The periodic jobs first, as a worker would have run them (their heartbeats are real); what
+    # is seeded after them is what they have not dealt with yet: the stuck session, the queue.
+    run_beat_jobs_once(settings)
     now = timezone.now()
     texts = [
         ("Great coach! Text me on +44 7700 900123 for more tips.", ["phone"]),
@@ -96,10 +113,9 @@ def seed() -> dict:
     RecordingFactory(status="FAILED", failure_reason="No recorded data")
     RecordingFactory(size_bytes=52_428_800)
     WebhookEvent.objects.create(key="shot-1", payload={}, received_at=now - timedelta(minutes=40))
-    heartbeat("sessions_app.tasks.close_stale_sessions", "0 completed, 0 cancelled")
-    heartbeat("ratings.tasks.moderate_backlog", "0 moderated")
 
     admin = User.objects.get(email="admin@example.com")
+    policies = staff_decisions(admin, now)
     store = SessionStore()
     store[SESSION_KEY] = str(admin.pk)
     store[BACKEND_SESSION_KEY] = "django.contrib.auth.backends.ModelBackend"
@@ -111,12 +127,119 @@ def seed() -> dict:
         "pages": [
             ("dashboard", "/admin/", 1440, 900),
             ("moderation-list", "/admin/ratings/rating/", 1440, 900),
-            ("rating-page", f"/admin/ratings/rating/{flagged.pk}/change/", 1440, 1100),
-            ("session-page", f"/admin/sessions_app/session/{stuck.pk}/change/", 1440, 1300),
+            ("moderation-list-1920", "/admin/ratings/rating/", 1920, 1000),
+            ("moderation-list-decided", "/admin/ratings/rating/?queue=decided", 1440, 900),
+            ("rating-page", f"/admin/ratings/rating/{flagged.pk}/change/", 1440, 900),
+            ("rating-page-decided", f"/admin/ratings/rating/{policies['rating'].pk}/change/", 1440, 900),
+            ("session-page", f"/admin/sessions_app/session/{stuck.pk}/change/", 1440, 900),
+            ("session-page-policies", f"/admin/sessions_app/session/{policies['session'].pk}/change/", 1440, 900),
+            ("postpone-requests", "/admin/sessions_app/postponerequest/", 1440, 900),
+            (
+                "postpone-request-page",
+                f"/admin/sessions_app/postponerequest/{policies['request'].pk}/change/",
+                1440,
+                900,
+            ),
+            ("problem-reports", "/admin/sessions_app/problemreport/", 1440, 900),
+            ("problem-report-page", f"/admin/sessions_app/problemreport/{policies['report'].pk}/change/", 1440, 900),
             ("phone-moderation-list", "/admin/ratings/rating/", 390, 844),
+            ("phone-moderation-list-scrolled", "/admin/ratings/rating/", 390, 844),
             ("phone-session-list", "/admin/sessions_app/session/", 390, 844),
+            ("phone-dashboard", "/admin/", 390, 844),
+            ("phone-session-page", f"/admin/sessions_app/session/{stuck.pk}/change/", 390, 844),
         ],
     }
+
+
+def run_beat_jobs_once(settings) -> None:
+    """Every periodic job once, through Celery's tracer as a worker would: their heartbeats are real."""
+    from config.celery import app
+
+    for entry, spec in settings.CELERY_BEAT_SCHEDULE.items():
+        importlib.import_module(spec["task"].rsplit(".", 1)[0])  # registers the app's tasks
+        result = app.tasks[spec["task"]].apply()
+        if not result.successful():
+            print(f"{entry} failed: {result.result!r}", file=sys.stderr)
+
+
+def staff_decisions(admin, now) -> dict:
+    """Staff decisions made through the admin's forms, as staff would (so History holds their words)."""
+    from django.test import Client
+
+    from ratings.models import Rating
+    from sessions_app.models import PostponeRequest, Session
+    from sessions_app.services import postpone, problems
+    from tests.factories import AppointmentFactory, CustomerFactory, RatingFactory, SessionFactory
+
+    client = Client(HTTP_HOST="127.0.0.1")
+    client.force_login(admin)
+
+    def ok(response) -> None:
+        assert response.status_code in (200, 302), response.status_code
+
+    rating = RatingFactory(
+        feedback="Mail me at ines.lopez@example.com, I share my notes.",
+        flag_reasons=["email"],
+        status="FLAGGED",
+        overall=4,
+        created_at=now - timedelta(days=2),
+    )
+    page = f"/admin/ratings/rating/{rating.pk}/change/"
+    ok(client.post(page, {"decision": "reject", "reason": "Ratings may not contain contact details.", "note": ""}))
+    ok(client.post(page, {"decision": "approve", "note": "The rater removed the address by e-mail to support."}))
+    rating = Rating.objects.get(pk=rating.pk)
+
+    day = (now + timedelta(days=3)).replace(hour=10, minute=0, second=0, microsecond=0)
+    session = SessionFactory(appointment__start=day, topic="Salary negotiation")
+    first = AppointmentFactory(coach=session.coach, start=day + timedelta(days=1))
+    second = AppointmentFactory(coach=session.coach, start=day + timedelta(days=2))
+    ok(
+        client.post(
+            f"/admin/sessions_app/session/{session.pk}/propose/",
+            {"appointment": str(first.pk), "reason": "The coach is travelling that day.", "note": "Coach phoned."},
+        )
+    )
+    withdrawn = PostponeRequest.objects.get(session=session, status="PENDING")
+    ok(
+        client.post(
+            "/admin/sessions_app/postponerequest/",
+            {
+                "action": "withdraw",
+                "_selected_action": [str(withdrawn.pk)],
+                "apply": "1",
+                "note": "The coach found a way to keep the time.",
+            },
+        )
+    )
+    request = postpone.postpone_request_create(
+        session=session, actor=session.coach, appointment_id=second.pk, reason="A conflict after all."
+    )
+
+    done = SessionFactory(
+        status=Session.Status.COMPLETED,
+        appointment__start=now - timedelta(hours=5),
+        started_at=now - timedelta(hours=5),
+        ended_at=now - timedelta(hours=4),
+        customer=CustomerFactory(first_name="Tomas", last_name="Fischer"),
+    )
+    report = problems.problem_report_create(
+        session=done, actor=done.customer, kind="COACH_NO_SHOW", text="The coach joined 25 minutes late."
+    )
+    problems.problem_report_respond(report=report, actor=done.coach, text="My train was late; I apologised.")
+    ok(
+        client.post(
+            f"/admin/sessions_app/problemreport/{report.pk}/change/",
+            {
+                "decision": "UPHELD",
+                "note": "The session is refunded in part.",
+                "internal_note": "Second late start this month.",
+            },
+        )
+    )
+    open_report = problems.problem_report_create(
+        session=done, actor=done.coach, kind="CONDUCT", text="The customer recorded the call on a phone."
+    )
+    return {"rating": rating, "session": session, "request": request, "report": open_report}
 
 
 class Page:
@@ -163,15 +286,18 @@ def main() -> int:
     if not chromium:
         print("chromium is not installed (Debian: apt-get install -y chromium)", file=sys.stderr)
         return 1
+    started = time.monotonic()
     manage("migrate", "--noinput")
     manage("seed_demo")
     plan = seed()
+    print(f"seeded in {time.monotonic() - started:.0f} s", file=sys.stderr)
+    server_log = (WORK / "server.log").open("w")
     server = subprocess.Popen(
-        [sys.executable, "manage.py", "runserver", f"127.0.0.1:{PORT}", "--noreload"],
+        [sys.executable, "manage.py", "runserver", f"127.0.0.1:{PORT}", "--noreload", "--skip-checks"],
         cwd=ROOT,
         env=ENV,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
+        stdout=server_log,
+        stderr=subprocess.STDOUT,
     )
     browser = subprocess.Popen(
         [
@@ -192,7 +318,11 @@ def main() -> int:
         stderr=subprocess.DEVNULL,
     )
     try:
-        wait_http(f"http://127.0.0.1:{PORT}/admin/login/")
+        try:  # a loaded machine takes its time to import the project
+            wait_http(f"http://127.0.0.1:{PORT}/admin/login/", timeout=180)
+        except TimeoutError:
+            print((WORK / "server.log").read_text()[-3000:], file=sys.stderr)
+            raise
         wait_http(f"http://127.0.0.1:{DEVTOOLS_PORT}/json/version")
         target = requests.put(f"http://127.0.0.1:{DEVTOOLS_PORT}/json/new?about:blank", timeout=10).json()
         from websockets.sync.client import connect
@@ -223,8 +353,13 @@ def shoot(page: Page, plan: dict, out: Path) -> None:
         )
         page.call("Page.navigate", url=f"http://127.0.0.1:{PORT}{path}")
         page.wait_for("Page.loadEventFired")
+        if shot.endswith("-scrolled"):  # the list scrolled sideways: the key column stays
+            page.call("Runtime.evaluate", expression="document.querySelector('.results').scrollLeft = 500")
         time.sleep(0.3)
-        data = page.call("Page.captureScreenshot", format="png")["data"]
+        # The whole page, not only the first screen: what is below the fold is looked at too.
+        size = page.call("Page.getLayoutMetrics")["cssContentSize"]
+        clip = {"x": 0, "y": 0, "width": width, "height": min(max(size["height"], height), 6000), "scale": 1}
+        data = page.call("Page.captureScreenshot", format="png", captureBeyondViewport=True, clip=clip)["data"]
         target_file = out / f"{shot}.png"
         target_file.write_bytes(base64.b64decode(data))
         print(target_file)

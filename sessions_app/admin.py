@@ -1,11 +1,15 @@
 from __future__ import annotations
 
 from django.contrib import admin, messages
+from django.contrib.admin.models import DELETION
+from django.db import transaction
 from django.shortcuts import redirect
 from django.urls import reverse
 
+from backoffice.audit import staff_audit
 from config.admin import ServiceActionMixin
 from sessions_app import policy_admin, registry, services
+from sessions_app.admin_search import people_search
 from sessions_app.models import Appointment, Session, SessionLog, SessionReport
 from sessions_app.selectors import session_number_from
 
@@ -125,7 +129,7 @@ class AppointmentAdmin(ServiceActionMixin, admin.ModelAdmin):
     list_display = ["coach", "start", "end", "duration_minutes", "is_instant", "booked"]
     list_filter = ["is_instant", "duration_minutes", "start"]
     date_hierarchy = "start"
-    search_fields = ["coach__email"]
+    search_fields = people_search("coach")
     list_select_related = ["coach"]
     readonly_fields = ["is_instant", "created_at"]
 
@@ -154,10 +158,14 @@ class AppointmentAdmin(ServiceActionMixin, admin.ModelAdmin):
 
     @admin.action(description="Delete the selected slots (free ones only)", permissions=["withdraw"])
     def delete_free_slots(self, request, queryset):
-        self.run_for_each(
-            request,
-            queryset.select_related("coach"),
-            lambda slot: services.appointment_delete(coach=slot.coach, appointment=slot),
-            label=str,
-            done="{count} slot(s) deleted.",
-        )
+        def delete(slot: Appointment) -> None:
+            # Written first, in the same transaction: after the delete the slot has no id left to
+            # name, and a refused delete rolls its entry back.
+            with transaction.atomic():
+                when = f"{slot.start:%Y-%m-%d %H:%M} UTC, {slot.duration_minutes} min"
+                staff_audit(
+                    request, slot, f"Deleted by staff: the free slot of {slot.coach} at {when}.", action_flag=DELETION
+                )
+                services.appointment_delete(coach=slot.coach, appointment=slot)
+
+        self.run_for_each(request, queryset.select_related("coach"), delete, label=str, done="{count} slot(s) deleted.")

@@ -381,7 +381,9 @@ class PostponeRequest(models.Model):
         indexes = [models.Index(fields=["status", "expires_at"])]
 
     def __str__(self) -> str:
-        return f"Postpone {self.session_id} to {self.proposed_start:%Y-%m-%d %H:%M} ({self.status})"
+        # The session's number, not its id: the title of the request's page and of its History rows.
+        when = f"{self.proposed_start:%Y-%m-%d %H:%M} UTC"
+        return f"Postpone {self.session.display_number} to {when} ({self.get_status_display()})"
 
 
 class ProblemReport(models.Model):
@@ -422,4 +424,4 @@ class ProblemReport(models.Model):
         indexes = [models.Index(fields=["status", "created_at"])]
 
     def __str__(self) -> str:
-        return f"{self.get_kind_display()} on {self.session_id} ({self.status})"
+        return f"{self.get_kind_display()} on {self.session.display_number} ({self.get_status_display()})"

@@ -27,6 +27,18 @@ def test_the_list_triages_feedback_with_the_match_marked_and_compact_scores(mode
     assert html.index("field-feedback_display") < html.index("field-status")  # feedback comes first
 
 
+def test_the_list_shows_who_decided_under_the_status_and_dates_in_utc(moderator):
+    rating = RatingFactory(status="FLAGGED", flag_reasons=["phone"])
+    client = browser(moderator)
+    client.post(f"{CHANGELIST}{rating.pk}/change/", {"decision": "reject", "reason": "No phone numbers."})
+    rating.refresh_from_db()
+
+    html = client.get(CHANGELIST, {"queue": "decided"}).content.decode()
+
+    assert f'Rejected<br><small class="decided">{moderator.first_name} {moderator.last_name[0]}.<br>' in html
+    assert f"{rating.moderated_at:%Y-%m-%d %H:%M} UTC" in html and f"{rating.created_at:%H:%M} UTC" in html
+
+
 def test_ratings_are_found_by_session_number_and_have_readable_titles(moderator):
     rating = RatingFactory(session__customer__first_name="Ines", session__customer__last_name="Lopez", overall=2)
     RatingFactory()
@@ -86,6 +98,9 @@ def test_single_decisions_keep_reason_and_note_in_history_and_a_revision_erases_
     ]
     page = client.get(f"{CHANGELIST}{rating.pk}/history/").content.decode()
     assert "No links please" in page and "Changed decision" not in page
+    page = client.get(url).content.decode()  # the rating's own page lists both decisions too
+    table = page[page.index('class="staff-history"') :]
+    assert table.index("Reason given to the rater: No links please.") < table.index("Approved. Internal note")
 
 
 def test_decide_and_next_opens_the_next_waiting_rating(moderator):

@@ -155,3 +155,79 @@ def test_support_group_cannot_decide_ratings(support):
     rating = RatingFactory(status="FLAGGED")
     browser(support).post(f"/admin/ratings/rating/{rating.pk}/change/", {"decision": "approve"})
     assert Rating.objects.get(pk=rating.pk).status == "FLAGGED"
+
+
+def test_deleting_free_slots_is_in_the_audit_and_a_refused_delete_is_not(staff):
+    from django.contrib.admin.models import DELETION
+
+    from tests.factories import AppointmentFactory
+
+    free = AppointmentFactory()
+    booked = SessionFactory().appointment
+    client = browser(staff)
+
+    client.post(
+        "/admin/sessions_app/appointment/",
+        {"action": "delete_free_slots", "_selected_action": [str(free.pk), str(booked.pk)]},
+    )
+
+    entries = list(LogEntry.objects.filter(action_flag=DELETION))
+    assert [entry.object_id for entry in entries] == [str(free.pk)]
+    assert entries[0].get_change_message().startswith(f"Deleted by staff: the free slot of {free.coach.email} at ")
+
+
+def test_staff_cancellation_notifies_the_participants_with_the_reason(support, django_capture_on_commit_callbacks):
+    from notifications.models import Notification
+
+    session = SessionFactory()
+    with django_capture_on_commit_callbacks(execute=True):
+        browser(support).post(
+            SESSIONS,
+            {
+                "action": "cancel_sessions",
+                "_selected_action": [str(session.pk)],
+                "apply": "Cancel",
+                "reason": "The coach is ill today.",
+            },
+        )
+
+    told = Notification.objects.filter(kind="session_cancelled", session=session)
+    assert {n.recipient_id for n in told} == {session.coach_id, session.customer_id}
+    assert all("The coach is ill today." in n.body for n in told)
+
+
+def _message(name: str):
+    return MessageFactory(session__customer__last_name=name)
+
+
+def _slot(name: str):
+    return SessionFactory(appointment__coach__last_name=name).appointment
+
+
+@pytest.mark.parametrize(
+    ("url", "make", "term"),
+    [
+        ("/admin/chat/message/", _message, lambda m: m.session.display_number),
+        ("/admin/chat/message/", _message, lambda m: m.sender.last_name),
+        ("/admin/sessions_app/appointment/", _slot, lambda a: a.coach.last_name),
+    ],
+    ids=["messages-by-number", "messages-by-name", "slots-by-coach-name"],
+)
+def test_more_lists_are_searched_by_session_number_and_names(staff, url, make, term):
+    wanted = make("Quenneville")
+    make("Abernathy")
+    found = browser(staff).get(url, {"q": term(wanted)}).context["cl"].result_list
+    assert list(found) == [wanted]
+
+
+def test_recording_dates_read_in_the_console_format_on_every_page(support):
+    from tests.factories import RecordingFactory
+
+    recording = RecordingFactory()
+    until = recording.available_until
+    client = browser(support)
+
+    for url in (f"/admin/recordings/recording/{recording.pk}/change/", f"{SESSIONS}{recording.session_id}/change/"):
+        html = client.get(url).content.decode()
+        assert f"{until:%Y-%m-%d %H:%M} UTC" in html, url
+        assert until.isoformat(sep=" ") not in html, url  # a datetime printed raw, as Django does for methods
