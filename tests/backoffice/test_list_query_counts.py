@@ -23,7 +23,6 @@ from privacy.models import DataExport, ErasureRecord, PendingDeletion
 from ratings.models import BlocklistWord
 from recordings.models import WebhookEvent
 from sessions_app.models import PostponeRequest, ProblemReport, Session
-from tests.backoffice.conftest import browser
 from tests.factories import (
     AppointmentFactory,
     CoachFactory,
@@ -34,6 +33,7 @@ from tests.factories import (
     SessionFactory,
     StaffFactory,
 )
+from tests.helpers.admin import browser
 from webhooks.models import WebhookDelivery, WebhookEndpoint
 
 pytestmark = pytest.mark.django_db

@@ -11,8 +11,8 @@ from django.utils import timezone
 
 from sessions_app.models import PostponeRequest, ProblemReport, Session
 from sessions_app.services import postpone, problems
-from tests.backoffice.conftest import browser
 from tests.factories import AppointmentFactory, CoachFactory, SessionFactory, StaffFactory
+from tests.helpers.admin import browser
 from tests.helpers.sessions import session_in_state
 
 pytestmark = pytest.mark.django_db
