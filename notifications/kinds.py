@@ -22,6 +22,14 @@ class Kind(models.TextChoices):
     RATING_PUBLISHED = "rating_published", _("Rating published")
     RECORDING_AVAILABLE = "recording_available", _("Recording available")
     COACH_VERIFIED = "coach_verified", _("Coach verified")
+    POSTPONE_REQUESTED = "postpone_requested", _("New time proposed")
+    POSTPONE_ACCEPTED = "postpone_accepted", _("New time accepted")
+    POSTPONE_DECLINED = "postpone_declined", _("New time declined")
+    POSTPONE_WITHDRAWN = "postpone_withdrawn", _("New time withdrawn")
+    POSTPONE_EXPIRED = "postpone_expired", _("New time not answered")
+    PROBLEM_REPORTED = "problem_reported", _("Problem reported")
+    PROBLEM_RESPONDED = "problem_responded", _("Problem report answered")
+    PROBLEM_RESOLVED = "problem_resolved", _("Problem report decided")
     ACCOUNT_EMAIL = "account_email", _("Account e-mail")
 
 

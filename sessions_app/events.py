@@ -35,10 +35,17 @@ def _with_participants(session: Session) -> Session:
 
 
 def session_event_emit(
-    *, type: str, session: Session, actor: User | None, previous: dict | None = None, now: datetime | None = None
+    *,
+    type: str,
+    session: Session,
+    actor: User | None,
+    previous: dict | None = None,
+    now: datetime | None = None,
+    extra: dict | None = None,
 ) -> Event | None:
     """Write ``type`` for ``session`` in the caller's transaction: at most one read (the participants,
-    when the caller's object lost them) and one insert."""
+    when the caller's object lost them) and one insert. ``extra`` adds the policy events' own part
+    (``postpone_request``, ``problem_report``): a serializer, rendered like the session, in UTC."""
     if not events_enabled():
         return None
     session = _with_participants(session)
@@ -47,5 +54,6 @@ def session_event_emit(
         "session": event_render(SessionSerializer(session, context=context)),
         "actor": actor_ref(actor),
         "previous": event_render(previous or {}),
+        **{key: event_render(value) for key, value in (extra or {}).items()},
     }
     return event_emit(type=type, data=data, session_id=session.pk, now=now)

@@ -18,7 +18,8 @@ class EmailSendError(Exception):
 
 
 def open_connection():
-    """One connection for a batch (SMTP: one session for many messages)."""
+    """One connection for a batch (SMTP: one session for many messages). It connects on the first
+    :func:`send_message`, so an unreachable server is that message's (transient) failure."""
     return get_connection(fail_silently=False)
 
 
@@ -42,8 +43,14 @@ def classify(exc: BaseException) -> EmailSendError:
 
 
 def send_message(connection, message: EmailMessage) -> None:
-    """Send one message on ``connection``; raises :class:`EmailSendError`."""
+    """Send one message on ``connection``; raises :class:`EmailSendError`.
+
+    The connection is opened here, not by ``send_messages``: a backend that opens a connection itself
+    closes it again after the call, so every message would pay for its own SMTP session (connect,
+    EHLO, QUIT). Opened by the caller, it stays open for the next message until the caller closes it.
+    """
     try:
+        connection.open()  # no-op when already open
         sent = connection.send_messages([message])
     except Exception as exc:  # every backend raises its own types
         # A broken SMTP session must not poison the next message of the batch.

@@ -4,6 +4,7 @@
 - ``create``: render, store, open deliveries
 - ``reminders``: planned rows (reminders, join window), the due release
 - ``delivery``: sending e-mail and push, retries
+- ``due``: what beat runs every minute (release the due rows and send, pipelined)
 - ``account``: verification and password-reset e-mails
 - ``inbox``, ``devices``, ``preferences``: what the API writes
 """
@@ -12,6 +13,7 @@ from notifications.services.account import AccountEmailRetry, account_email_send
 from notifications.services.create import channels_for, notifications_create
 from notifications.services.delivery import SendResult, deliveries_reset_stale, deliveries_send
 from notifications.services.devices import device_delete, device_forget_token, device_register
+from notifications.services.due import send_due_notifications
 from notifications.services.inbox import notification_mark_all_read, notification_mark_read
 from notifications.services.planner import plan_from_event
 from notifications.services.preferences import preferences_for_users, preferences_get, preferences_update
@@ -39,10 +41,3 @@ __all__ = [
     "reminders_sync",
     "send_due_notifications",
 ]
-
-
-def send_due_notifications(*, now=None) -> SendResult:
-    """What beat runs every minute: release due planned rows, then send every due delivery."""
-    deliveries_reset_stale(now=now)
-    notifications_release_due(now=now)
-    return deliveries_send(now=now)

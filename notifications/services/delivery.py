@@ -12,7 +12,7 @@ import contextlib
 import logging
 import threading
 import uuid
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -80,7 +80,12 @@ def _claim(qs, now: datetime) -> list[Delivery]:
 
 
 def deliveries_send(
-    *, notification_ids=None, delivery_ids=None, now: datetime | None = None, batch_size: int = 500
+    *,
+    notification_ids=None,
+    delivery_ids=None,
+    now: datetime | None = None,
+    batch_size: int = 500,
+    senders: Senders | None = None,
 ) -> SendResult:
     """Send the due deliveries of the given notifications or ids (or every due one, for the sweep)."""
     now = now or timezone.now()
@@ -93,83 +98,117 @@ def deliveries_send(
         base = base.filter(notification_id__in=list(notification_ids))
     if delivery_ids is not None:
         base = base.filter(pk__in=list(delivery_ids))
-    while True:
-        claimed = _claim(base.order_by("next_attempt_at", "pk")[:batch_size], now)
-        if not claimed:
-            return result
-        result.add(_send_batch(claimed, now))
+    with contextlib.ExitStack() as stack:
+        senders = senders or stack.enter_context(Senders())
+        while True:
+            claimed = _claim(base.order_by("next_attempt_at", "pk")[:batch_size], now)
+            if not claimed:
+                return result
+            result.add(batch_start(claimed, now, senders).finish())
 
 
 def deliveries_reset_stale(*, now: datetime | None = None) -> int:
+    """Hand back deliveries whose sender died: ``SENDING`` for longer than ``STALE_CLAIM`` by the
+    clock (claims are stamped with the real time, whatever ``now`` a caller sends for)."""
     now = now or timezone.now()
-    stale = Delivery.objects.filter(status=Delivery.Status.SENDING, claimed_at__lte=now - STALE_CLAIM)
+    stale = Delivery.objects.filter(status=Delivery.Status.SENDING, claimed_at__lte=timezone.now() - STALE_CLAIM)
     return stale.exclude(notification__kind__in=EMAIL_ONLY).update(status=Delivery.Status.PENDING, next_attempt_at=now)
 
 
-def _send_batch(claimed: list[Delivery], now: datetime) -> SendResult:
-    """Send ``claimed``: the network calls in a small thread pool (each thread its own SMTP
-    connection), every database read before and every write after, in this thread."""
-    result = SendResult()
+def batch_start(claimed: list[Delivery], now: datetime, senders: Senders) -> Batch:
+    """Start sending ``claimed`` (deliveries this run holds, their notification and recipient loaded):
+    the devices are read here, the network calls go to the run's threads, and :meth:`Batch.finish`
+    waits for them and writes the outcomes. In between the caller may prepare the next batch."""
     pushes = [d for d in claimed if d.channel == Delivery.Channel.PUSH]
     client = fcm.get_client() if pushes else None
     devices: dict = {}
     if pushes and client is not None:
         for device in Device.objects.filter(user_id__in={d.notification.recipient_id for d in pushes}):
             devices.setdefault(device.user_id, []).append(device)
+    batch = Batch(now)
     jobs = []
     for delivery in claimed:
         if delivery.channel == Delivery.Channel.EMAIL:
             jobs.append((delivery, _send_email, ()))
         elif client is None or not devices.get(delivery.notification.recipient_id):
-            _finish(delivery, Delivery.Status.SKIPPED, "push is off" if client is None else "no devices")
-            result.skipped += 1
+            batch.finish_as(delivery, Delivery.Status.SKIPPED, "push is off" if client is None else "no devices")
         else:
             jobs.append((delivery, _send_push, (client, devices[delivery.notification.recipient_id])))
+    batch.outcomes = senders.submit(jobs)
+    return batch
 
-    connections = _Connections()
-    try:
-        if len(jobs) > 1 and settings.NOTIFICATION_SEND_THREADS > 1:
-            with ThreadPoolExecutor(max_workers=settings.NOTIFICATION_SEND_THREADS) as pool:
-                outcomes = list(pool.map(lambda job: _run(job, connections), jobs))
+
+class Batch:
+    """A batch on its way: its outcomes come in from the sending threads; every write is made by
+    :meth:`finish` in the caller's thread, grouped (one UPDATE per outcome, not one per delivery)."""
+
+    def __init__(self, now: datetime) -> None:
+        self.now = now
+        self.result = SendResult()
+        self.outcomes: list[Future] = []
+        self._finished: dict[tuple[str, str], list[int]] = {}
+
+    def finish_as(self, delivery: Delivery, status: str, error: str) -> None:
+        self._finished.setdefault((status, error[:2000]), []).append(delivery.pk)
+        if status == Delivery.Status.SKIPPED:
+            self.result.skipped += 1
         else:
-            outcomes = [_run(job, connections) for job in jobs]
-    finally:
-        connections.close()
+            self.result.failed += 1
 
-    sent: list[int] = []
-    forgotten: list[str] = []
-    for delivery, failure, unregistered in outcomes:
-        forgotten += unregistered
-        if failure is None:
-            sent.append(delivery.pk)
-            result.sent += 1
-        elif failure.transient and delivery.attempts < settings.NOTIFICATION_MAX_ATTEMPTS:
-            Delivery.objects.filter(pk=delivery.pk).update(
-                status=Delivery.Status.PENDING,
-                last_error=str(failure)[:2000],
-                next_attempt_at=now + backoff_for(delivery.attempts),
+    def finish(self) -> SendResult:
+        sent: list[int] = []
+        forgotten: list[str] = []
+        retries: dict[tuple[str, datetime], list[int]] = {}
+        for outcome in self.outcomes:
+            delivery, failure, unregistered = outcome.result()
+            forgotten += unregistered
+            if failure is None:
+                sent.append(delivery.pk)
+                self.result.sent += 1
+            elif failure.transient and delivery.attempts < settings.NOTIFICATION_MAX_ATTEMPTS:
+                retries.setdefault((str(failure)[:2000], self.now + backoff_for(delivery.attempts)), []).append(
+                    delivery.pk
+                )
+                self.result.retrying += 1
+            else:
+                self.finish_as(delivery, Delivery.Status.FAILED, str(failure))
+                logger.warning("Notification %s %s failed: %s", delivery.notification_id, delivery.channel, failure)
+        for token in forgotten:
+            device_forget_token(token=token)
+        if sent:
+            Delivery.objects.filter(pk__in=sent).update(status=Delivery.Status.SENT, sent_at=self.now, last_error="")
+        for (error, next_attempt_at), ids in retries.items():
+            Delivery.objects.filter(pk__in=ids).update(
+                status=Delivery.Status.PENDING, last_error=error, next_attempt_at=next_attempt_at
             )
-            result.retrying += 1
-        else:
-            _finish(delivery, Delivery.Status.FAILED, str(failure))
-            result.failed += 1
-            logger.warning("Notification %s %s failed: %s", delivery.notification_id, delivery.channel, failure)
-    for token in forgotten:
-        device_forget_token(token=token)
-    if sent:
-        Delivery.objects.filter(pk__in=sent).update(status=Delivery.Status.SENT, sent_at=now, last_error="")
-    return result
+        for (status, error), ids in self._finished.items():
+            Delivery.objects.filter(pk__in=ids).update(status=status, last_error=error)
+        return self.result
 
 
-class _Connections:
-    """One e-mail connection per sending thread, opened on first use, all closed at the end."""
+class Senders:
+    """The sending threads of one run (``NOTIFICATION_SEND_THREADS``) and their e-mail connections:
+    one per thread, opened on first use and kept from batch to batch, all closed at the end (as are
+    the FCM client's per-thread HTTP sessions, kept by the threads). A batch of one job runs in the
+    calling thread, on its own connection."""
 
     def __init__(self) -> None:
         self._local = threading.local()
         self._all: list = []
         self._lock = threading.Lock()
+        self._pool: ThreadPoolExecutor | None = None
 
-    def get(self):
+    def __enter__(self) -> Senders:
+        return self
+
+    def __exit__(self, *exc) -> None:
+        if self._pool is not None:
+            self._pool.shutdown(wait=True)
+        for connection in self._all:
+            with contextlib.suppress(Exception):
+                connection.close()
+
+    def connection(self):
         connection = getattr(self._local, "connection", None)
         if connection is None:
             connection = self._local.connection = email_client.open_connection()
@@ -177,18 +216,27 @@ class _Connections:
                 self._all.append(connection)
         return connection
 
-    def close(self) -> None:
-        for connection in self._all:
-            with contextlib.suppress(Exception):
-                connection.close()
+    def submit(self, jobs: list) -> list[Future]:
+        """The future outcome of each job, in the order of ``jobs``."""
+        if len(jobs) <= 1 or settings.NOTIFICATION_SEND_THREADS <= 1:
+            done = []
+            for job in jobs:
+                done.append(Future())
+                done[-1].set_result(_run(job, self))
+            return done
+        if self._pool is None:
+            self._pool = ThreadPoolExecutor(
+                max_workers=settings.NOTIFICATION_SEND_THREADS, thread_name_prefix="notifications-send"
+            )
+        return [self._pool.submit(_run, job, self) for job in jobs]
 
 
-def _run(job, connections: _Connections) -> tuple[Delivery, _Failure | None, list[str]]:
+def _run(job, senders: Senders) -> tuple[Delivery, _Failure | None, list[str]]:
     delivery, send, args = job
     unregistered: list[str] = []
     try:
         if send is _send_email:
-            send(delivery, connections.get())
+            send(delivery, senders.connection())
         else:
             send(delivery, *args, unregistered=unregistered)
     except _Failure as exc:
@@ -197,10 +245,6 @@ def _run(job, connections: _Connections) -> tuple[Delivery, _Failure | None, lis
         logger.exception("Sending notification %s failed", delivery.notification_id)
         return delivery, _Failure(f"{type(exc).__name__}: {exc}", transient=False), unregistered
     return delivery, None, unregistered
-
-
-def _finish(delivery: Delivery, status: str, error: str) -> None:
-    Delivery.objects.filter(pk=delivery.pk).update(status=status, last_error=error[:2000])
 
 
 def _send_email(delivery: Delivery, connection) -> None:

@@ -15,44 +15,14 @@ from django.conf import settings
 
 from accounts.models import User
 from notifications.kinds import Kind
+from notifications.services.audience import audience, participants, present, session_notify
 from notifications.services.create import notifications_create
+from notifications.services.policies import PROBLEM_TYPES, on_postpone_event, on_problem_event
 from notifications.services.reminders import reminders_drop, reminders_sync
 from notifications.services.rendering import SessionFacts, session_context
 from sessions_app.models import Session
 
 logger = logging.getLogger(__name__)
-
-
-def _users(*ids) -> dict:
-    return {user.pk: user for user in User.objects.filter(pk__in=[i for i in ids if i])}
-
-
-def _participants(facts: SessionFacts) -> tuple[User | None, User | None]:
-    users = {str(pk): user for pk, user in _users(facts.coach_id, facts.customer_id).items()}
-    return users.get(facts.coach_id), users.get(facts.customer_id)
-
-
-def _audience(facts: SessionFacts, actor: dict | None) -> list[User]:
-    """The other participant of the one who acted; both when staff or the system acted."""
-    coach, customer = _participants(facts)
-    actor_id = str((actor or {}).get("id") or "")
-    if actor_id == facts.coach_id:
-        return [u for u in (customer,) if u]
-    if actor_id == facts.customer_id:
-        return [u for u in (coach,) if u]
-    return [u for u in (coach, customer) if u]
-
-
-def _session_notify(event, kind: str, recipients, facts: SessionFacts, **extra) -> None:
-    notifications_create(
-        kind=kind,
-        recipients=recipients,
-        context_for=lambda user: session_context(facts, user, **extra),
-        data={"session_id": facts.id},
-        session_id=facts.id,
-        event_id=event.pk,
-        now=event.created_at,
-    )
 
 
 def _on_session_event(event) -> None:
@@ -64,31 +34,37 @@ def _on_session_event(event) -> None:
     if not Session.objects.filter(pk=facts.id).exists():
         return
     if event.type == "session.booked":
-        coach, customer = _participants(facts)
+        coach, customer = participants(facts)
         if facts.type == Session.Type.INSTANT:
-            _session_notify(event, Kind.INSTANT_SESSION_REQUESTED, [u for u in (coach,) if u], facts)
-            _session_notify(event, Kind.SESSION_BOOKED, [u for u in (customer,) if u], facts)
+            session_notify(event, Kind.INSTANT_SESSION_REQUESTED, present(coach), facts)
+            session_notify(event, Kind.SESSION_BOOKED, present(customer), facts)
         else:
-            _session_notify(event, Kind.SESSION_BOOKED, [u for u in (coach, customer) if u], facts)
+            session_notify(event, Kind.SESSION_BOOKED, present(coach, customer), facts)
         # "None that would already be past at booking": the booking's time, not the relay's.
         reminders_sync(session_id=facts.id, now=event.created_at)
     elif event.type == "session.rescheduled":
-        _session_notify(event, Kind.SESSION_RESCHEDULED, _audience(facts, actor), facts)
+        # An accepted postpone request moves the session too: the coach hears "accepted" (its own
+        # kind), the customer made the move; the plan is moved the same way either way.
+        if "postpone_request" not in data:
+            session_notify(event, Kind.SESSION_RESCHEDULED, audience(facts, actor), facts)
         reminders_sync(session_id=facts.id)
     elif event.type == "session.cancelled":
-        _session_notify(event, Kind.SESSION_CANCELLED, _audience(facts, actor), facts)
+        session_notify(event, Kind.SESSION_CANCELLED, audience(facts, actor), facts)
         reminders_drop(session_id=facts.id)
     elif event.type == "session.started":
         reminders_drop(session_id=facts.id)
     elif event.type == "session.end_requested":
-        _session_notify(event, Kind.END_REQUESTED, _audience(facts, actor), facts)
+        session_notify(event, Kind.END_REQUESTED, audience(facts, actor), facts)
     elif event.type == "session.completed":
-        coach, customer = _participants(facts)
-        _session_notify(event, Kind.SESSION_COMPLETED, [u for u in (coach, customer) if u], facts)
+        coach, customer = participants(facts)
+        session_notify(event, Kind.SESSION_COMPLETED, present(coach, customer), facts)
         reminders_drop(session_id=facts.id)
     elif event.type.startswith("session.postpone"):
+        on_postpone_event(event, facts, actor)
         # A postpone that moved the session changes its time: keep the plan in step.
         reminders_sync(session_id=facts.id)
+    elif event.type in PROBLEM_TYPES:
+        on_problem_event(event, facts, actor)
 
 
 def _session_facts(session_id) -> SessionFacts | None:
@@ -101,11 +77,11 @@ def _on_recording_available(event) -> None:
     facts = _session_facts(data.get("session_id"))
     if facts is None:
         return
-    coach, customer = _participants(facts)
+    coach, customer = participants(facts)
     recording = data.get("recording") or {}
     notifications_create(
         kind=Kind.RECORDING_AVAILABLE,
-        recipients=[u for u in (coach, customer) if u],
+        recipients=present(coach, customer),
         context_for=lambda user: session_context(facts, user, recording=recording),
         data={"session_id": facts.id, "recording_id": str(recording.get("id") or "")},
         session_id=facts.id,
@@ -120,7 +96,7 @@ def _on_rating_published(event) -> None:
     facts = _session_facts(rating.get("session_id"))
     if facts is None:
         return
-    coach, customer = _participants(facts)
+    coach, customer = participants(facts)
     # The rated person: a customer's rating is about the coach, a coach's about the customer.
     ratee = coach if rating.get("rater_role") == "customer" else customer
     if ratee is None:

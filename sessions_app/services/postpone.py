@@ -15,9 +15,11 @@ from django.db.models import Q
 
 from accounts.models import User
 from config.api.errors import PermissionDeniedError, ValidationFailed
-from events.services import event_emit
+from sessions_app import signals
 from sessions_app.errors import InvalidState, SlotUnavailable
+from sessions_app.events import session_event_emit
 from sessions_app.models import PostponeRequest, Session
+from sessions_app.serializers import PostponeRequestSerializer
 from sessions_app.services._common import (
     Action,
     calendar_races_refused,
@@ -27,6 +29,7 @@ from sessions_app.services._common import (
     lock_session,
     log_action,
     resolve_now,
+    send_after_commit,
 )
 from sessions_app.services.booking import check_movable, check_time_free, movable_to, move_locked
 
@@ -34,19 +37,15 @@ Status = PostponeRequest.Status
 
 
 def _emit(type: str, request: PostponeRequest, *, actor: User | None, previous: dict | None = None) -> None:
-    from sessions_app.serializers import PostponeRequestSerializer, SessionSerializer  # serializers import services
-
+    """One outbox event of the request's session, carrying the request as the API renders it."""
     session = Session.objects.select_related("coach", "customer").get(pk=request.session_id)
     request = PostponeRequest.objects.select_related("requested_by").get(pk=request.pk)
-    event_emit(
+    session_event_emit(
         type=type,
-        session_id=session.pk,
-        data={
-            "session": SessionSerializer(session).data,
-            "postpone_request": PostponeRequestSerializer(request).data,
-            "actor": {"id": str(actor.pk), "role": actor.role} if actor else None,
-            "previous": previous or {},
-        },
+        session=session,
+        actor=actor,
+        previous=previous,
+        extra={"postpone_request": PostponeRequestSerializer(request)},
     )
 
 
@@ -122,7 +121,8 @@ def postpone_request_accept(*, request: PostponeRequest, actor: User, now: datet
     if request.proposed_appointment_id is None:
         raise InvalidState("The proposed slot was withdrawn.")
     with calendar_races_refused(SlotUnavailable("This time is no longer available.")), transaction.atomic():
-        # The customer's row first, as every calendar write of theirs takes it (no deadlock).
+        # The locks a customer's own reschedule takes, in its order (customer, coach, session), so the
+        # two moves of one customer cannot both pass the overlap check, nor deadlock each other.
         lock_customer(session.customer_id)
         lock_coach_and_slot(coach_id=session.coach_id, appointment=request.proposed_appointment)
         session = lock_session(session)
@@ -135,8 +135,10 @@ def postpone_request_accept(*, request: PostponeRequest, actor: User, now: datet
             "appointment_id": str(session.appointment_id) if session.appointment_id else None,
         }
         session = move_locked(session=session, appointment=request.proposed_appointment, actor=actor, now=now)
-        _emit("session.postpone_accepted", request, actor=actor)
+        _emit("session.postpone_accepted", request, actor=actor, previous=previous)
         _emit("session.rescheduled", request, actor=actor, previous=previous)
+    # As after a customer's reschedule: open chat rooms see the new time.
+    send_after_commit(signals.session_updated, session_id=session.pk, actor=actor)
     return session
 
 

@@ -2,7 +2,9 @@
 
 A report can be made from the moment the call started until ``PROBLEM_REPORT_WINDOW_HOURS`` after
 the session ended (completed, or cancelled: a no-show is a problem too), one per participant.
-A session whose window passed with no open report is ``confirmed_at``.
+A session whose window passed with no open report is ``confirmed_at``. Each step writes its outbox
+event (``session.problem_reported``, ``.problem_responded``, ``.problem_resolved``) in its own
+transaction: the notifications consumer tells the other participant, the reporter, or both.
 """
 
 from __future__ import annotations
@@ -16,10 +18,24 @@ from django.db.models import Exists, OuterRef, Q
 from accounts.models import User
 from config.api.errors import PermissionDeniedError, ValidationFailed
 from sessions_app.errors import InvalidState
+from sessions_app.events import session_event_emit
 from sessions_app.models import ProblemReport, Session
+from sessions_app.serializers import ProblemReportSerializer
 from sessions_app.services._common import Action, log_action, resolve_now
 
 Status = ProblemReport.Status
+
+
+def _emit(type: str, report: ProblemReport, *, actor: User, previous: dict | None = None) -> None:
+    session = Session.objects.select_related("coach", "customer").get(pk=report.session_id)
+    report = ProblemReport.objects.select_related("reported_by").get(pk=report.pk)
+    session_event_emit(
+        type=type,
+        session=session,
+        actor=actor,
+        previous=previous,
+        extra={"problem_report": ProblemReportSerializer(report)},
+    )
 
 
 def _ended_at(session: Session) -> datetime | None:
@@ -54,6 +70,7 @@ def problem_report_create(
             )
             Session.objects.filter(pk=session.pk).update(confirmed_at=None)
             log_action(session=session, action=Action.PROBLEM_REPORTED, actor=actor, now=now, text=kind)
+            _emit("session.problem_reported", report, actor=actor)
     except IntegrityError as exc:
         raise InvalidState("You already reported a problem with this session.") from exc
     return report
@@ -67,12 +84,14 @@ def problem_report_respond(
     session = report.session
     if not session.is_participant(actor) or actor.pk == report.reported_by_id:
         raise PermissionDeniedError("Only the other participant answers a problem report.")
-    updated = ProblemReport.objects.filter(pk=report.pk, responded_at__isnull=True, status=Status.OPEN).update(
-        response=text, responded_at=now
-    )
-    if updated != 1:
-        raise InvalidState("This report was already answered or decided.")
-    report.refresh_from_db()
+    with transaction.atomic():
+        updated = ProblemReport.objects.filter(pk=report.pk, responded_at__isnull=True, status=Status.OPEN).update(
+            response=text, responded_at=now
+        )
+        if updated != 1:
+            raise InvalidState("This report was already answered or decided.")
+        report.refresh_from_db()
+        _emit("session.problem_responded", report, actor=actor, previous={"response": ""})
     return report
 
 
@@ -97,6 +116,7 @@ def problem_report_resolve(
         log_action(
             session=report.session, action=Action.PROBLEM_RESOLVED, actor=actor, now=now, text=f"{decision}: {note}"
         )
+        _emit("session.problem_resolved", report, actor=actor, previous={"status": Status.OPEN})
     sessions_confirm_due(now=now, session_ids=[report.session_id])
     return report
 

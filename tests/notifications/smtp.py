@@ -27,12 +27,15 @@ class _Handler:
         # Kept raw: parsing is for the reader (a benchmark sends thousands).
         with self.sink.lock:
             self.sink.raw.append((list(envelope.rcpt_tos), envelope.content))
+            self.sink.peers.append(session.peer)
         return "250 Message accepted for delivery"
 
 
 class SmtpSink:
     def __init__(self) -> None:
         self.raw: list[tuple[list[str], bytes]] = []
+        # The client's (host, port) of each message: one port per SMTP connection.
+        self.peers: list[tuple] = []
         self.lock = threading.Lock()
         # address -> SMTP answer, e.g. "451 4.3.0 try later" or "550 5.1.1 no such user"
         self.refuse: dict[str, str] = {}

@@ -4,7 +4,7 @@ password-reset mails arrive with the right recipient, language, direction, time 
 from __future__ import annotations
 
 import re
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 import pytest
 from django.utils import timezone
@@ -140,3 +140,53 @@ def test_a_transient_smtp_refusal_is_retried_later_a_permanent_one_is_not(api, s
     assert to_customer.status == "SENT" and to_customer.attempts == 2
     assert len(smtp.to(customer.email)) == 1
     assert smtp.to(coach.email) == []
+
+
+def _due_reminders(n: int) -> datetime:
+    """``n`` sessions of distinct pairs, each with its 60-minute reminders planned; returns when they are due."""
+    from notifications.services import reminders_sync
+    from tests.factories import CoachFactory, SessionFactory
+
+    start = (timezone.now() + timedelta(days=2)).replace(minute=0, second=0, microsecond=0)
+    for _ in range(n):
+        session = SessionFactory(appointment__coach=CoachFactory(), appointment__start=start)
+        reminders_sync(session_id=session.pk, now=timezone.now())
+    return start - timedelta(minutes=45)
+
+
+def test_one_run_keeps_one_smtp_session_per_sending_thread(smtp, settings):
+    settings.REMINDER_OFFSETS_MINUTES = [60]
+    settings.NOTIFICATION_SEND_THREADS = 2
+    now = _due_reminders(15)
+    result = send_due_notifications(now=now, batch_size=8)  # four batches: the sessions outlive a batch
+    assert result.sent == 30 and len(smtp.messages) == 30
+    # Django's backend opens and closes a session per send_messages() unless it is already open.
+    assert len(set(smtp.peers)) <= 2
+
+
+def test_a_refused_recipient_does_not_cost_the_others_their_session(smtp, settings):
+    settings.REMINDER_OFFSETS_MINUTES = [60]
+    settings.NOTIFICATION_SEND_THREADS = 1
+    now = _due_reminders(3)
+    refused = Notification.objects.filter(state="PLANNED").order_by("due_at", "pk").first().recipient
+    smtp.refuse[refused.email] = "550 5.1.1 No such mailbox"
+    result = send_due_notifications(now=now)
+    assert (result.sent, result.failed) == (5, 1)
+    assert len(smtp.messages) == 5
+    failed = Delivery.objects.get(status="FAILED")
+    assert failed.notification.recipient == refused and "550" in failed.last_error
+
+
+def test_a_claim_goes_stale_by_the_clock_not_by_the_callers_now(api, smtp, coach, customer):
+    from notifications.services import deliveries_reset_stale
+
+    smtp.refuse[customer.email] = "451 4.3.0 Try again later"
+    _book(api, coach, customer)
+    delivery = Delivery.objects.get(notification__recipient=customer, channel="email")
+    Delivery.objects.filter(pk=delivery.pk).update(status="SENDING", claimed_at=timezone.now())
+    # A caller sending for a later time (a test, a catch-up run) must not take a live claim away.
+    assert deliveries_reset_stale(now=timezone.now() + timedelta(days=1)) == 0
+    Delivery.objects.filter(pk=delivery.pk).update(claimed_at=timezone.now() - timedelta(minutes=11))
+    assert deliveries_reset_stale() == 1
+    delivery.refresh_from_db()
+    assert delivery.status == "PENDING"

@@ -105,3 +105,38 @@ def test_confirmed_when_the_window_passes_without_open_reports(completed, settin
     completed.refresh_from_db()
     assert completed.confirmed_at == later
     assert problems.sessions_confirm_due(now=later) == 0
+
+
+def test_each_step_writes_its_event_with_the_report_and_a_refused_step_writes_none(
+    api, coach, customer, completed, staff
+):
+    from events.models import Event
+    from webhooks.services import webhook_event_types_check
+
+    def events():
+        rows = Event.objects.filter(session_id=completed.id, type__startswith="session.problem_").order_by("created_at")
+        return list(rows)
+
+    report_id = _report(api(customer), completed).json()["id"]
+    url = f"/api/v1/sessions/{completed.id}/problems/{report_id}/response"
+    assert api(coach).post(url, {"text": "Sorry."}, format="json").status_code == 200
+    assert api(coach).post(url, {"text": "Again."}, format="json").status_code == 409  # refused: no event
+    report = ProblemReport.objects.get(pk=report_id)
+    problems.problem_report_resolve(report=report, actor=staff, decision="UPHELD", note="Refund half.")
+    reported, responded, resolved = events()
+    assert [e.type for e in events()] == [
+        "session.problem_reported",
+        "session.problem_responded",
+        "session.problem_resolved",
+    ]
+    assert set(reported.data) == {"session", "problem_report", "actor", "previous"}
+    assert reported.data["actor"] == {"id": str(customer.id), "role": "customer"}
+    assert reported.data["problem_report"]["id"] == report_id
+    assert reported.data["problem_report"]["created_at"].endswith("Z")  # rendered in UTC, like the session
+    assert responded.data["problem_report"]["response"] == "Sorry."
+    assert responded.data["actor"]["role"] == "coach"
+    assert resolved.data["problem_report"]["status"] == "UPHELD"
+    assert resolved.data["problem_report"]["resolution"] == "Refund half."
+    assert resolved.data["previous"] == {"status": "OPEN"}
+    # Webhook endpoints may subscribe to them like to every other type.
+    assert webhook_event_types_check(["session.problem_resolved"]) == ["session.problem_resolved"]
