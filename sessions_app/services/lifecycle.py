@@ -255,10 +255,17 @@ def sessions_close_stale(*, now: datetime | None = None) -> StaleResult:
         end_requested_at__lte=now - timedelta(minutes=settings.END_REQUEST_TIMEOUT_MINUTES),
     )
     no_show = Q(status=Status.PENDING) & Session.join_window_closed_q(now)
-    for rule, reason in ((overdue, "The session's time is over."), (unanswered, "Nobody answered the request to end.")):
+    timeout = timedelta(minutes=settings.END_REQUEST_TIMEOUT_MINUTES)
+    # When each rule says the session ended: a job that runs late (a stopped beat, an outage) records
+    # that moment, not the time it got round to it (on time, the two are the same).
+    rules = (
+        (overdue, "The session's time is over.", lambda s: s.hard_end),
+        (unanswered, "Nobody answered the request to end.", lambda s: s.end_requested_at + timeout),
+    )
+    for rule, reason, ended in rules:
         for session in Session.objects.filter(rule).order_by("scheduled_end").iterator(chunk_size=500):
             try:
-                session_complete(session=session, reason=reason, now=now, condition=rule)
+                session_complete(session=session, reason=reason, now=now, condition=rule, ended_at=ended(session))
                 result.completed += 1
             except InvalidState:
                 continue

@@ -194,3 +194,22 @@ def test_close_stale_sessions_command_runs_the_job_on_demand():
     out = StringIO()
     call_command("close_stale_sessions", stdout=out)
     assert "completed: 0, cancelled: 0" in out.getvalue()
+
+
+def test_a_job_that_runs_days_late_records_when_the_session_really_ended():
+    now = timezone.now()
+    start = now - timedelta(days=2)
+    overdue = _session(S.IN_PROGRESS, start=start, started_at=start)
+    # Still inside its slot; the request to end went unanswered 6 minutes ago (timeout: 5).
+    asked = now - timedelta(minutes=6)
+    recent = now - timedelta(minutes=30)
+    unanswered = _session(S.END_REQUEST_PENDING, start=recent, started_at=recent, end_requested_at=asked)
+
+    _run(now)
+
+    overdue.refresh_from_db()
+    unanswered.refresh_from_db()
+    assert overdue.status == unanswered.status == S.COMPLETED
+    assert overdue.ended_at == overdue.hard_end  # its slot's end plus the grace, not today
+    assert unanswered.ended_at == asked + timedelta(minutes=5)  # when the request timed out
+    assert overdue.logs.get(action="COMPLETED").created_at == now  # the log says when the job acted
