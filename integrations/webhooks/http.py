@@ -148,9 +148,13 @@ class Receiver:
             if not chunk:
                 break
             start += chunk
-        if not response.isclosed() or response.will_close:
-            # More answer than we read, or the receiver asked to close: never drain it.
+        # http.client marks an answer with a Content-Length read to its end as done only after one
+        # more (empty) read; ``length == 0`` says it is complete, and closing it frees the
+        # connection for the next attempt. Anything else left unread is never drained: new connection.
+        if response.will_close or not (response.isclosed() or response.length == 0):
             self.close()
+        else:
+            response.close()
         return response.status, start, (response.getheader("location") or "")[:300]
 
 
