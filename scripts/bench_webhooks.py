@@ -4,21 +4,28 @@
         .venv/bin/python scripts/bench_webhooks.py
 
 1. Outbox overhead on booking: ``POST /sessions`` through Django's test client with the outbox on
-   and off (``EVENTS_ENABLED``), alternating round by round so both see the same machine; tasks go
-   to the broker as in production (Redis when ``REDIS_URL`` is set, else Celery's in-memory one).
-   Prints queries per booking and p50/p95 latency of each.
-2. Relay throughput (needs PostgreSQL and Redis): ``BENCH_EVENTS`` events (10 000), each emitted in its
-   own transaction, to 3 local receivers that answer at once, through real Celery workers
-   (``BENCH_CONCURRENCY`` prefork processes); then the same with a 4th endpoint that is down
-   (connection refused) and a 5th that never answers (each attempt waits the 10 s timeout).
-   Prints the time until every delivery to the 3 live receivers succeeded, the rate, and the
-   workers' resident memory as the run goes.
+   and off (``EVENTS_ENABLED``), in alternating blocks of ``BLOCK`` bookings so both see the same
+   machine; wake-ups go to the broker as in production (Redis when ``REDIS_URL`` is set, else
+   Celery's in-memory one; no worker consumes them, so no relay competes for the cores). Prints
+   queries per booking, p50/p95 latency and the process's CPU time per booking (all threads: the
+   waker thread's work is counted) of each, and the ratios.
+2. Relay throughput (needs PostgreSQL and Redis), through real Celery workers (``BENCH_CONCURRENCY``
+   prefork processes) and local receivers that answer at once (asyncio, in a process of their own):
+   a. backlog: ``BENCH_EVENTS`` events (10 000) committed at once, to 3 endpoints: the time from
+      the commit until every one of the 30 000 deliveries succeeded;
+   b. the same beside a 4th endpoint that is down (connection refused) and a 5th that never answers
+      (each attempt waits the 10 s timeout);
+   c. live: the events emitted one transaction each while the workers run: the emitter's time and
+      how long after the last emit the last delivery succeeded.
+   Each prints the workers' CPU per delivery, their resident memory (after a warm-up, then the peak
+   during the run: the growth) and, for b, how many attempts the broken endpoints got.
 
 It builds a throwaway test database (``test_<name>``) and removes it afterwards.
 """
 
 from __future__ import annotations
 
+import asyncio
 import multiprocessing
 import os
 import signal
@@ -30,7 +37,6 @@ import threading
 import time
 import uuid
 from datetime import timedelta
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -49,6 +55,7 @@ from django.utils import timezone  # noqa: E402
 
 ROUNDS = int(os.environ.get("BENCH_ROUNDS", "200"))
 EVENTS = int(os.environ.get("BENCH_EVENTS", "10000"))
+BLOCK = 10
 CONCURRENCY = int(os.environ.get("BENCH_CONCURRENCY", "4"))
 LIVE_ENDPOINTS = 3
 
@@ -56,26 +63,41 @@ LIVE_ENDPOINTS = 3
 # --- receivers -------------------------------------------------------------------------------
 
 
+class _Answer(asyncio.Protocol):
+    """A receiver that answers at once: reads each request head and body (keep-alive, pipelining
+    allowed) and answers ``200 ok``. asyncio and a few lines of parsing instead of http.server, whose
+    thread per connection and header parsing would take the cores the relay is measured on."""
+
+    ANSWER = b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\nContent-Type: text/plain\r\n\r\nok"
+
+    def connection_made(self, transport):
+        self.transport, self.buffer = transport, b""
+
+    def data_received(self, data: bytes) -> None:
+        self.buffer += data
+        while True:
+            head_end = self.buffer.find(b"\r\n\r\n")
+            if head_end < 0:
+                return
+            length = 0
+            for line in self.buffer[:head_end].split(b"\r\n")[1:]:
+                name, _, value = line.partition(b":")
+                if name.strip().lower() == b"content-length":
+                    length = int(value)
+            if len(self.buffer) < head_end + 4 + length:
+                return
+            self.buffer = self.buffer[head_end + 4 + length :]
+            self.transport.write(self.ANSWER)
+
+
 def _serve(port_out, count: int) -> None:
-    class Handler(BaseHTTPRequestHandler):
-        protocol_version = "HTTP/1.1"
+    async def main():
+        loop = asyncio.get_running_loop()
+        servers = [await loop.create_server(_Answer, "127.0.0.1", 0) for _ in range(count)]
+        port_out.send([s.sockets[0].getsockname()[1] for s in servers])
+        await asyncio.Event().wait()
 
-        def log_message(self, *args):
-            pass
-
-        def do_POST(self):
-            self.rfile.read(int(self.headers.get("content-length", 0)))
-            self.send_response(200)
-            self.send_header("Content-Length", "2")
-            self.end_headers()
-            self.wfile.write(b"ok")
-
-    servers = [ThreadingHTTPServer(("127.0.0.1", 0), Handler) for _ in range(count)]
-    for server in servers:
-        server.daemon_threads = True
-        threading.Thread(target=server.serve_forever, daemon=True).start()
-    port_out.send([s.server_address[1] for s in servers])
-    signal.pause()
+    asyncio.run(main())
 
 
 def start_receivers(count: int) -> tuple[multiprocessing.Process, list[int]]:
@@ -103,16 +125,18 @@ def refused_port() -> int:
 # --- 1. outbox overhead on booking ---------------------------------------------------------------
 
 
-def bench_booking() -> None:
+def bench_booking() -> dict:
     from tests.factories import AppointmentFactory, CoachFactory, CustomerFactory
     from tests.helpers.api import client_for
 
     now = timezone.now()
     coach = CoachFactory()
+    # Hundreds of hourly slots reach past the default booking horizon (28 days).
+    type(coach.coach_profile).objects.filter(pk=coach.pk).update(booking_horizon_days=365)
     customer = CustomerFactory()
     client = client_for(customer)
     slots = iter(
-        AppointmentFactory(coach=coach, start=now + timedelta(days=30, hours=i)) for i in range(2 * ROUNDS + 5)
+        AppointmentFactory(coach=coach, start=now + timedelta(days=2, hours=i)) for i in range(2 * ROUNDS + 20)
     )
 
     def book():
@@ -120,31 +144,47 @@ def bench_booking() -> None:
             "/api/v1/sessions", {"type": "SCHEDULED", "appointment_id": str(next(slots).id)}, format="json"
         )
 
-    for _ in range(5):  # warm up both paths
+    for _ in range(10):  # warm up both paths
         settings.EVENTS_ENABLED = not settings.EVENTS_ENABLED
         book()
     samples: dict[bool, list[float]] = {True: [], False: []}
+    cpu: dict[bool, float] = {True: 0.0, False: 0.0}
     queries: dict[bool, set[int]] = {True: set(), False: set()}
-    for i in range(2 * ROUNDS):
-        enabled = i % 2 == 0
+    for block in range(2 * ROUNDS // BLOCK):
+        enabled = block % 2 == 0
         settings.EVENTS_ENABLED = enabled
-        with CaptureQueriesContext(connection) as ctx:
-            t0 = time.perf_counter()
-            res = book()
-            samples[enabled].append((time.perf_counter() - t0) * 1000)
-        assert res.status_code == 201, res.content[:300]
-        queries[enabled].add(len(ctx.captured_queries))
+        cpu0 = time.process_time()
+        for _ in range(BLOCK):
+            with CaptureQueriesContext(connection) as ctx:
+                t0 = time.perf_counter()
+                res = book()
+                samples[enabled].append((time.perf_counter() - t0) * 1000)
+            assert res.status_code == 201, res.content[:300]
+            queries[enabled].add(len(ctx.captured_queries))
+        cpu[enabled] += time.process_time() - cpu0
     settings.EVENTS_ENABLED = True
     p50 = {k: statistics.median(v) for k, v in samples.items()}
     p95 = {k: sorted(v)[int(len(v) * 0.95)] for k, v in samples.items()}
-    print(f"1. outbox overhead on POST /sessions ({ROUNDS} bookings each, alternating, broker {_broker()})")
+    cpu_ms = {k: 1000 * v / len(samples[k]) for k, v in cpu.items()}
+    print(f"1. outbox overhead on POST /sessions ({ROUNDS} bookings each, alternating blocks, broker {_broker()})")
     for enabled, label in ((False, "without outbox"), (True, "with outbox")):
         print(
             f"   {label:<15} queries {'/'.join(map(str, sorted(queries[enabled])))}   "
-            f"p50 {p50[enabled]:6.2f} ms   p95 {p95[enabled]:6.2f} ms"
+            f"p50 {p50[enabled]:6.2f} ms   p95 {p95[enabled]:6.2f} ms   CPU {cpu_ms[enabled]:5.2f} ms"
         )
     extra = max(queries[True]) - max(queries[False])
-    print(f"   extra: {extra} quer{'y' if extra == 1 else 'ies'}, p50 {100 * (p50[True] / p50[False] - 1):+.1f} %")
+    figures = {
+        "extra_queries": extra,
+        "p50_off": p50[False],
+        "p50_on": p50[True],
+        "p50_ratio": p50[True] / p50[False],
+        "cpu_ratio": cpu_ms[True] / cpu_ms[False],
+    }
+    print(
+        f"   extra: {extra} quer{'y' if extra == 1 else 'ies'}, p50 x{figures['p50_ratio']:.3f} "
+        f"({100 * (figures['p50_ratio'] - 1):+.1f} %), CPU x{figures['cpu_ratio']:.3f}"
+    )
+    return figures
 
 
 def _broker() -> str:
@@ -186,110 +226,142 @@ def _worker_pids(parent: int) -> list[int]:
     return [parent, *(int(p) for p in out.stdout.split())]
 
 
-def start_workers(queue: str) -> subprocess.Popen:
-    db = settings.DATABASES["default"]
-    env = {
-        **os.environ,
-        "DATABASE_URL": f"postgres://{db['USER']}@{db['HOST']}:{db['PORT']}/{db['NAME']}",
-        "CELERY_TASK_ALWAYS_EAGER": "false",
-        "CELERY_TASK_DEFAULT_QUEUE": queue,
-        "WEBHOOK_ALLOW_PRIVATE_URLS": "true",
-        "LOG_LEVEL": "WARNING",
-    }
-    command = [
-        str(ROOT / ".venv/bin/celery"),
-        "-A",
-        "config",
-        "worker",
-        "-Q",
-        queue,
-        "-c",
-        str(CONCURRENCY),
-        "--pool",
-        "prefork",
-        "--without-heartbeat",
-        "--without-mingle",
-        "--without-gossip",
-        "-l",
-        "error",
-    ]
-    return subprocess.Popen(command, cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)  # noqa: S603
+class Workers:
+    """``BENCH_CONCURRENCY`` prefork Celery workers on a private queue, and what celery beat would do
+    meanwhile (wake senders every 5 s, sweep the outbox every 30 s), in a thread here."""
+
+    def __init__(self, queue: str):
+        db = settings.DATABASES["default"]
+        env = {
+            **os.environ,
+            "DATABASE_URL": f"postgres://{db['USER']}@{db['HOST']}:{db['PORT']}/{db['NAME']}",
+            "CELERY_TASK_ALWAYS_EAGER": "false",
+            "CELERY_TASK_DEFAULT_QUEUE": queue,
+            "WEBHOOK_ALLOW_PRIVATE_URLS": "true",
+            "LOG_LEVEL": "WARNING",
+        }
+        command = [sys.executable, "-m", "celery", "-A", "config", "worker", "-Q", queue, "-c", str(CONCURRENCY)]
+        command += ["--pool", "prefork", "--without-heartbeat", "--without-mingle", "--without-gossip", "-l", "error"]
+        self.process = subprocess.Popen(  # noqa: S603
+            command, cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+        )
+        self.stop = threading.Event()
+        self.beat = threading.Thread(target=self._beat, daemon=True)
+        self.beat.start()
+
+    def _beat(self) -> None:
+        from events.services import events_dispatch_pending
+        from webhooks import services
+
+        ticks = 0
+        while not self.stop.wait(5):
+            ticks += 1
+            services.webhooks_wake_senders()
+            if ticks % 6 == 0:
+                events_dispatch_pending()
+        connection.close()
+
+    def pids(self) -> list[int]:
+        return _worker_pids(self.process.pid)
+
+    def close(self) -> None:
+        self.stop.set()
+        self.beat.join(timeout=30)
+        self.process.send_signal(signal.SIGTERM)
+        try:
+            self.process.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
 
 
-def relay(label: str, live_urls: list[str], dead_urls: list[str], queue: str) -> None:
-    from events.models import Event
+def _emit_at_once(count: int, start: int = 0) -> None:
+    """``count`` events committed in one transaction (one insert each; one wake-up for all)."""
+    from django.db import transaction
+
     from events.services import event_emit
+
+    with transaction.atomic():
+        for i in range(start, start + count):
+            event_emit(type="coach.verified", data={"coach_id": str(uuid.uuid4()), "n": i})
+
+
+def _wait_delivered(endpoints, target: int, workers: Workers, timeout: float = 900) -> tuple[int, float, float]:
+    """Poll until ``target`` deliveries to ``endpoints`` succeeded; (done, seconds, peak RSS MiB)."""
+    from webhooks.models import WebhookDelivery
+
+    t0, peak, done = time.perf_counter(), 0.0, 0
+    while time.perf_counter() - t0 < timeout:
+        peak = max(peak, _rss_mib(workers.pids()))
+        done = WebhookDelivery.objects.filter(endpoint__in=endpoints, status="SUCCEEDED").count()
+        if done >= target:
+            break
+        time.sleep(0.2)
+    return done, time.perf_counter() - t0, peak
+
+
+def relay(label: str, live_urls: list[str], dead_urls: list[str], queue: str, *, live_emit: bool = False) -> dict:
+    from events.models import Event
+    from events.services import event_emit, wake
     from webhooks import services
     from webhooks.models import WebhookDelivery, WebhookEndpoint
 
     WebhookEndpoint.objects.all().delete()
     Event.objects.all().delete()
+    wake.flag_drop()  # left by the part before (whose wake-ups nobody consumed)
     live = [services.webhook_endpoint_create(url=url)[0] for url in live_urls]
-    for url in dead_urls:
-        services.webhook_endpoint_create(url=url)
-    workers = start_workers(queue)
-    time.sleep(4)  # let the workers boot before the clock starts
-    stop = threading.Event()
-
-    def beat():  # what celery beat does: wake senders every 5 s (retries, wake-ups lost in a race)
-        while not stop.wait(5):
-            services.webhooks_wake_senders()
-        connection.close()
-
-    beat_thread = threading.Thread(target=beat, daemon=True)
-    beat_thread.start()
-    pids = _worker_pids(workers.pid)
-    memory = [_rss_mib(pids)]
-    cpu0 = _cpu_seconds(pids)  # booting Django in each worker is not the relay's cost
-    t0 = time.perf_counter()
-    from django.db import transaction
-
-    for i in range(EVENTS):
-        with transaction.atomic():
-            event_emit(type="coach.verified", data={"coach_id": str(uuid.uuid4()), "n": i})
-    emitted = time.perf_counter() - t0
-    target = EVENTS * len(live)
-    done, marks = 0, {}
-    deadline = t0 + 600
-    while time.perf_counter() < deadline:
-        done = WebhookDelivery.objects.filter(endpoint__in=live, status="SUCCEEDED").count()
-        for share in (0.25, 0.5, 0.75, 1.0):
-            if done >= share * target and share not in marks:
-                marks[share] = _rss_mib(_worker_pids(workers.pid))
-        if done >= target:
-            break
-        time.sleep(0.25)
-    elapsed = time.perf_counter() - t0
-    cpu = _cpu_seconds(_worker_pids(workers.pid)) - cpu0
-    stop.set()
-    beat_thread.join(timeout=30)
-    workers.send_signal(signal.SIGTERM)
+    workers = Workers(queue)
     try:
-        workers.wait(timeout=30)
-    except subprocess.TimeoutExpired:
-        workers.kill()
-    attempts_dead = WebhookDelivery.objects.exclude(endpoint__in=live).filter(attempts__gt=0).count()
-    print(f"2. relay: {label}")
-    print(
-        f"   {EVENTS} events emitted in {emitted:.1f} s; {done}/{target} deliveries to the {len(live)} live "
-        f"receivers succeeded after {elapsed:.1f} s ({done / elapsed:.0f}/s)"
+        time.sleep(3)
+        _emit_at_once(100)  # warm-up: every worker process imports and connects before the clock starts
+        _wait_delivered(live, 100 * len(live), workers, timeout=120)
+        for url in dead_urls:
+            services.webhook_endpoint_create(url=url)
+        pids = workers.pids()
+        rss0, cpu0 = _rss_mib(pids), _cpu_seconds(pids)
+        target = 100 * len(live) + EVENTS * len(live)
+        t0 = time.perf_counter()
+        if live_emit:
+            from django.db import transaction
+
+            for i in range(EVENTS):
+                with transaction.atomic():
+                    event_emit(type="coach.verified", data={"coach_id": str(uuid.uuid4()), "n": i})
+        else:
+            _emit_at_once(EVENTS)
+            t0 = time.perf_counter()  # the clock starts at the commit
+        emitted = time.perf_counter() - t0
+        done, _, peak = _wait_delivered(live, target, workers)
+        elapsed = time.perf_counter() - t0
+        cpu = _cpu_seconds(workers.pids()) - cpu0
+    finally:
+        workers.close()
+    done -= 100 * len(live)
+    deliveries = EVENTS * len(live)
+    dead_attempts = sum(
+        WebhookDelivery.objects.exclude(endpoint__in=live).values_list("attempts", flat=True).iterator()
     )
-    print(
-        f"   workers' CPU: {cpu:.1f} s, {1000 * cpu / max(done, 1):.1f} ms per delivery "
-        f"({1000 * cpu / max(done, 1) * len(live):.1f} ms per event to {len(live)} endpoints)"
-    )
+    print(f"2{label}")
+    if live_emit:
+        print(
+            f"   {EVENTS} events emitted one transaction each in {emitted:.1f} s; the last of {done}/{deliveries} "
+            f"deliveries succeeded {elapsed - emitted:.1f} s after the last emit ({elapsed:.1f} s in all)"
+        )
+    else:
+        print(f"   {done}/{deliveries} deliveries succeeded in {elapsed:.1f} s ({done / elapsed:.0f}/s)")
+    print(f"   workers' CPU: {cpu:.1f} s, {1000 * cpu / max(done, 1):.2f} ms per delivery")
     if dead_urls:
-        print(f"   deliveries to the broken endpoints attempted meanwhile: {attempts_dead}")
+        print(f"   attempts the broken endpoints got meanwhile: {dead_attempts}")
     print(
-        f"   workers' resident memory (MiB, {CONCURRENCY} processes + parent): before {memory[0]:.0f}, "
-        + ", ".join(f"at {int(k * 100)} % {v:.0f}" for k, v in sorted(marks.items()))
+        f"   workers' resident memory ({CONCURRENCY} processes + parent): {rss0:.0f} MiB after the warm-up, "
+        f"peak {peak:.0f} MiB ({peak - rss0:+.0f} MiB)"
     )
+    return {"seconds": elapsed, "rss_growth": peak - rss0, "done": done, "emitted": emitted}
 
 
-def bench_relay() -> None:
+def bench_relay() -> dict:
     if connection.vendor != "postgresql" or not settings.REDIS_URL:
         print("2. relay throughput: needs DATABASE_URL=postgres://... and REDIS_URL=redis://... (skipped)")
-        return
+        return {}
     import redis
 
     receivers, ports = start_receivers(LIVE_ENDPOINTS)
@@ -297,12 +369,18 @@ def bench_relay() -> None:
     from config.celery import app
 
     queue = f"bench-webhooks-{uuid.uuid4().hex[:8]}"
-    app.conf.task_default_queue = queue  # where this process sends the dispatch tasks: the workers' queue
+    app.conf.task_default_queue = queue  # where this process sends the wake-ups: the workers' queue
+    n = f"{EVENTS:,}".replace(",", " ")
     try:
         live = [f"http://127.0.0.1:{p}/hook" for p in ports]
-        relay(f"{EVENTS} events to {LIVE_ENDPOINTS} receivers that answer at once", live, [], queue)
         broken = [f"http://127.0.0.1:{refused_port()}/down", f"http://127.0.0.1:{hang}/hangs"]
-        relay("the same, beside an endpoint that is down and one that never answers", live, broken, queue)
+        return {
+            "backlog": relay(f"a. relay: {n} events committed at once, to {LIVE_ENDPOINTS} receivers", live, [], queue),
+            "broken": relay(
+                "b. relay: the same, beside an endpoint that is down and one that never answers", live, broken, queue
+            ),
+            "live": relay(f"c. relay: {n} events emitted one by one while it runs", live, [], queue, live_emit=True),
+        }
     finally:
         receivers.terminate()
         hang_sock.close()
@@ -315,17 +393,30 @@ def main() -> None:
     setup_test_environment(debug=False)
     app.conf.task_always_eager = False
     queue = f"bench-booking-{uuid.uuid4().hex[:8]}"
-    app.conf.task_default_queue = queue  # the booking part's tasks: never run, removed at the end
+    app.conf.task_default_queue = queue  # the booking part's wake-ups: never run, removed at the end
     old_name = connection.creation.create_test_db(verbosity=0, autoclobber=True)
     try:
-        bench_booking()
-        bench_relay()
+        booking = bench_booking()
+        relays = bench_relay()
     finally:
         if settings.REDIS_URL:
             import redis
 
             redis.Redis.from_url(settings.REDIS_URL).delete(queue)
         connection.creation.destroy_test_db(old_name, verbosity=0)
+    print("summary")
+    print(
+        f"   booking p50 {booking['p50_off']:.2f} ms without the outbox, {booking['p50_on']:.2f} ms with it: "
+        f"x{booking['p50_ratio']:.3f} (target <= 1.10); extra queries {booking['extra_queries']} (target <= 2)"
+    )
+    if relays:
+        print(
+            f"   relay {EVENTS} events x {LIVE_ENDPOINTS} endpoints: {relays['backlog']['seconds']:.1f} s "
+            "(target <= 60 s), "
+            f"with one endpoint down and one hanging {relays['broken']['seconds']:.1f} s, "
+            f"emitted one by one {relays['live']['seconds']:.1f} s (emitting {relays['live']['emitted']:.1f} s); "
+            f"peak RSS growth {max(r['rss_growth'] for r in relays.values()):+.0f} MiB"
+        )
 
 
 if __name__ == "__main__":

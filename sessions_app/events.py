@@ -11,7 +11,7 @@ from datetime import datetime
 
 from accounts.models import User
 from events.models import Event
-from events.services import event_emit, event_render, events_enabled
+from events.services import event_emit, event_render, event_serialize, events_enabled
 from sessions_app.models import Session
 from sessions_app.serializers import SessionSerializer
 
@@ -51,7 +51,8 @@ def session_event_emit(
     session = _with_participants(session)
     context = {"now": now} if now is not None else {}
     data = {
-        "session": event_render(SessionSerializer(session, context=context)),
+        # The serializer's fields are built once per thread, not per event (the profile's largest cost).
+        "session": event_serialize(SessionSerializer, session, context=context),
         "actor": actor_ref(actor),
         "previous": event_render(previous or {}),
         **{key: event_render(value) for key, value in (extra or {}).items()},

@@ -5,7 +5,8 @@ A delivery row is written by the outbox consumer "webhooks" in the transaction t
 receipt, so an event fans out once per endpoint; the unique (event, endpoint) pair guards it too.
 Senders claim due deliveries with a conditional update (``claim_token`` / ``claimed_until``), and an
 endpoint has at most one sender at a time (``sender_token`` / ``sender_until``), so one slow
-receiver occupies one worker, never all of them.
+receiver occupies one worker, never all of them. An endpoint that does not answer at all is paused
+(``paused_until``): one probe on the retry schedule's pace instead of an attempt per delivery.
 """
 
 from __future__ import annotations
@@ -37,6 +38,9 @@ class WebhookEndpoint(models.Model):
     # Since when every attempt failed (None once one succeeds): past WEBHOOK_DISABLE_AFTER_DAYS, disabled.
     failing_since = models.DateTimeField(null=True, blank=True)
     last_success_at = models.DateTimeField(null=True, blank=True)
+    # It did not answer at all (refused, timed out, unresolvable, refused by the SSRF guard): its
+    # deliveries wait, without attempts, until then; the first one sent afterwards probes it.
+    paused_until = models.DateTimeField(null=True, blank=True, editable=False)
     sender_token = models.CharField(max_length=32, blank=True, editable=False)
     sender_until = models.DateTimeField(null=True, blank=True, editable=False)
 

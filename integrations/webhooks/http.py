@@ -37,7 +37,8 @@ class Answer:
 
 
 class _Pinned:
-    """Mixed into http.client's connections: connect to ``ip`` instead of resolving ``host``."""
+    """Mixed into http.client's connections: connect to ``ip`` instead of resolving ``host``, and
+    send a request's head and body in one write."""
 
     ip: IPAddress
 
@@ -45,6 +46,18 @@ class _Pinned:
         sock = socket.create_connection((str(self.ip), self.port), self.timeout)  # type: ignore[attr-defined]
         sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
         return sock
+
+    def _send_output(self, message_body=None, encode_chunked=False) -> None:
+        # http.client writes the head, then the body: two system calls and two packets per attempt
+        # (with TCP_NODELAY, which a kept-alive connection needs). A body in bytes goes in the same
+        # write; anything else takes http.client's own path.
+        if not isinstance(message_body, bytes) or encode_chunked:
+            return super()._send_output(message_body, encode_chunked)  # type: ignore[misc]
+        self._buffer.extend((b"", b""))  # type: ignore[attr-defined]
+        head = b"\r\n".join(self._buffer)  # type: ignore[attr-defined]
+        del self._buffer[:]  # type: ignore[attr-defined]
+        self.send(head + message_body)  # type: ignore[attr-defined]
+        return None
 
 
 class _PinnedHTTPConnection(_Pinned, http.client.HTTPConnection):
@@ -148,9 +161,13 @@ class Receiver:
             if not chunk:
                 break
             start += chunk
-        if not response.isclosed() or response.will_close:
-            # More answer than we read, or the receiver asked to close: never drain it.
+        # http.client marks an answer with a Content-Length read to its end as done only after one
+        # more (empty) read; ``length == 0`` says it is complete, and closing it frees the
+        # connection for the next attempt. Anything else left unread is never drained: new connection.
+        if response.will_close or not (response.isclosed() or response.length == 0):
             self.close()
+        else:
+            response.close()
         return response.status, start, (response.getheader("location") or "")[:300]
 
 

@@ -33,6 +33,7 @@ class Received:
     headers: dict[str, str]
     body: bytes
     at: float
+    peer: tuple = ()  # the client's address and port: one per connection
 
     @property
     def json(self) -> dict:
@@ -61,6 +62,7 @@ class WebhookReceiver:
 
         class Handler(BaseHTTPRequestHandler):
             protocol_version = "HTTP/1.1"  # keep-alive, as real receivers do
+            disable_nagle_algorithm = True  # head and body are two writes: no wait for a delayed ACK
 
             def log_message(self, *args):
                 pass
@@ -69,7 +71,13 @@ class WebhookReceiver:
                 body = self.rfile.read(int(self.headers.get("content-length", 0)))
                 with receiver.lock:
                     receiver.received.append(
-                        Received(self.path, {k.lower(): v for k, v in self.headers.items()}, body, time.monotonic())
+                        Received(
+                            self.path,
+                            {k.lower(): v for k, v in self.headers.items()},
+                            body,
+                            time.monotonic(),
+                            tuple(self.client_address),
+                        )
                     )
                     answer = receiver.scripts.setdefault(self.path, Script()).next()
                 if answer.get("sleep"):

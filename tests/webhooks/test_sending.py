@@ -148,6 +148,7 @@ def test_many_deliveries_reuse_one_connection_and_each_is_recorded(endpoint_for,
     got = receiver.at("/bulk")
     assert sorted(r.headers["webhook-id"] for r in got) == sorted(str(e.pk) for e in events)
     assert all(signature_valid(secret, r.headers, r.body) for r in got)
+    assert len({r.peer for r in got}) == 1  # one kept-alive connection for all of them
     assert WebhookDelivery.objects.filter(status="SUCCEEDED").count() == 120
     assert WebhookAttempt.objects.count() == 120
 

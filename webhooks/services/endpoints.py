@@ -63,7 +63,8 @@ def webhook_endpoint_update(
     fields = ["url", "event_types", "description", "is_active", "updated_at"]
     if is_active and not endpoint.is_active:
         endpoint.disabled_at, endpoint.disabled_reason, endpoint.failing_since = None, "", None
-        fields += ["disabled_at", "disabled_reason", "failing_since"]
+        endpoint.paused_until = None
+        fields += ["disabled_at", "disabled_reason", "failing_since", "paused_until"]
     endpoint.is_active = is_active
     endpoint.save(update_fields=fields)
     return endpoint
@@ -83,7 +84,12 @@ def webhook_endpoint_rotate_secret(*, endpoint: WebhookEndpoint, now: datetime |
 def webhook_endpoint_enable(*, endpoint: WebhookEndpoint) -> bool:
     return bool(
         WebhookEndpoint.objects.filter(pk=endpoint.pk, is_active=False).update(
-            is_active=True, disabled_at=None, disabled_reason="", failing_since=None, updated_at=timezone.now()
+            is_active=True,
+            disabled_at=None,
+            disabled_reason="",
+            failing_since=None,
+            paused_until=None,
+            updated_at=timezone.now(),
         )
     )
 

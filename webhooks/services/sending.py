@@ -11,6 +11,11 @@ Exactly one attempt at a time per delivery: deliveries are claimed with one cond
 cannot both win it), and the claim outlives the longest a sender can spend on its batch. A worker
 killed mid-batch leaves its claims to lapse; the rows are then due again (at least once: receivers
 dedupe on ``webhook-id``).
+
+An endpoint that does not answer at all (refused, timed out, ...) is paused: the sender stops at
+that attempt, leaves the rest of its batch due, and no sender takes the endpoint until
+``paused_until`` (the retry schedule's pace). A receiver that is down then costs one attempt per
+pause, not one per delivery, and never a worker for long.
 """
 
 from __future__ import annotations
@@ -25,7 +30,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from django.conf import settings
-from django.db import close_old_connections, connection, transaction
+from django.db import close_old_connections, connection
 from django.db.models import Exists, OuterRef, Q
 from django.utils import timezone
 
@@ -33,18 +38,18 @@ from config.tasks import enqueue, enqueue_on_commit
 from events.models import Event
 from integrations.webhooks import signing
 from integrations.webhooks.http import Answer, Receiver
-from webhooks.models import WebhookAttempt, WebhookDelivery, WebhookEndpoint
+from webhooks.models import WebhookDelivery, WebhookEndpoint
 from webhooks.services.fan_out import SEND_TASK
+from webhooks.services.outcomes import RESPONSE_KEPT_BYTES, no_answer, record
 
 logger = logging.getLogger(__name__)
 
 Status = WebhookDelivery.Status
-BATCH_SIZE = 50
+BATCH_SIZE = 100
 SENDER_BUDGET_SECONDS = 20.0
 # A sender on a worker waits this long for more before it lets the endpoint go: under a steady flow
 # one sender keeps its connection and takes each new delivery, instead of a task per event.
 SENDER_LINGER_SECONDS = 2.0
-RESPONSE_KEPT_BYTES = 1024
 
 
 @dataclass
@@ -53,8 +58,9 @@ class SendResult:
     succeeded: int = 0
     failed: int = 0  # attempts that failed (retried later, or given up)
     gave_up: int = 0  # deliveries that ran out of retries: FAILED
-    busy: bool = False  # another sender had the endpoint
+    busy: bool = False  # another sender had the endpoint, or it is paused
     more: bool = False  # stopped at its time budget with work left
+    paused: bool = False  # the endpoint did not answer: paused
 
     def add(self, other: SendResult) -> None:
         for name in ("attempts", "succeeded", "failed", "gave_up"):
@@ -72,6 +78,10 @@ def _free(now: datetime) -> Q:
 
 def _due(now: datetime):
     return WebhookDelivery.objects.filter(status=Status.PENDING, next_attempt_at__lte=now).filter(_free(now))
+
+
+def _not_paused(now: datetime) -> Q:
+    return Q(paused_until__isnull=True) | Q(paused_until__lte=now)
 
 
 def _lease() -> timedelta:
@@ -100,89 +110,6 @@ def _attempt(receiver: Receiver, endpoint: WebhookEndpoint, delivery: WebhookDel
     return receiver.post(body.encode(), headers)
 
 
-def _error_of(answer: Answer) -> str:
-    if answer.error:
-        return answer.error
-    if answer.ok:
-        return ""
-    if 300 <= (answer.status_code or 0) < 400:
-        return f"Redirect ({answer.status_code} to {answer.location or '?'}) not followed."
-    return f"HTTP {answer.status_code}"
-
-
-def _record(
-    *,
-    endpoint: WebhookEndpoint,
-    token: str,
-    outcomes: list[tuple[WebhookDelivery, datetime, Answer]],
-    now: datetime,
-    result: SendResult,
-) -> bool:
-    """Store the attempts, move the deliveries, release what was not sent, update the endpoint's
-    health (disabling it after ``WEBHOOK_DISABLE_AFTER_DAYS`` of nothing but failures). Returns
-    whether the endpoint is still active. A constant number of queries per batch."""
-    schedule = settings.WEBHOOK_RETRY_SCHEDULE_SECONDS
-    history = []
-    first_failure = None
-    for delivery, at, answer in outcomes:
-        number = delivery.attempts + 1
-        error = _error_of(answer)
-        history.append(
-            WebhookAttempt(
-                delivery=delivery,
-                number=number,
-                at=at,
-                status_code=answer.status_code,
-                duration_ms=answer.duration_ms,
-                response_body=answer.body[:RESPONSE_KEPT_BYTES].decode("utf-8", "replace"),
-                error=error[:500],
-                succeeded=answer.ok,
-            )
-        )
-        delivery.attempts = number
-        delivery.last_attempt_at = at
-        delivery.last_status_code = answer.status_code
-        delivery.last_error = error[:500]
-        delivery.claim_token, delivery.claimed_until, delivery.updated_at = "", None, now
-        result.attempts += 1
-        if answer.ok:
-            delivery.status, delivery.next_attempt_at = Status.SUCCEEDED, None
-            result.succeeded += 1
-            continue
-        result.failed += 1
-        first_failure = first_failure or at
-        if number > len(schedule):
-            delivery.status, delivery.next_attempt_at = Status.FAILED, None
-            result.gave_up += 1
-        else:
-            delivery.next_attempt_at = at + timedelta(seconds=schedule[number - 1])
-    fields = ["status", "attempts", "next_attempt_at", "last_attempt_at", "last_status_code", "last_error"]
-    with transaction.atomic():
-        WebhookAttempt.objects.bulk_create(history)
-        WebhookDelivery.objects.bulk_update(
-            [d for d, _, _ in outcomes], [*fields, "claim_token", "claimed_until", "updated_at"]
-        )
-        # Claimed but not sent (the budget ran out): due again at once, for the next sender.
-        WebhookDelivery.objects.filter(claim_token=token).update(claim_token="", claimed_until=None)
-        if any(answer.ok for _, _, answer in outcomes):
-            WebhookEndpoint.objects.filter(pk=endpoint.pk).update(failing_since=None, last_success_at=now)
-            return True
-        if first_failure is None:
-            return True
-        WebhookEndpoint.objects.filter(pk=endpoint.pk, failing_since__isnull=True).update(failing_since=first_failure)
-        days = settings.WEBHOOK_DISABLE_AFTER_DAYS
-        disabled = WebhookEndpoint.objects.filter(
-            pk=endpoint.pk, is_active=True, failing_since__lte=now - timedelta(days=days)
-        ).update(
-            is_active=False,
-            disabled_at=now,
-            disabled_reason=f"Every delivery failed for {days} days; the last error: {history[-1].error}"[:500],
-        )
-    if disabled:
-        logger.warning("Webhook endpoint %s disabled: every delivery failed for %s days", endpoint.pk, days)
-    return not disabled
-
-
 def _send_round(
     *, endpoint_id, clock: Callable[[], datetime], budget: float, batch_size: int, linger: float
 ) -> SendResult:
@@ -191,6 +118,7 @@ def _send_round(
     now = clock()
     taken = (
         WebhookEndpoint.objects.filter(pk=endpoint_id, is_active=True)
+        .filter(_not_paused(now))
         .filter(Q(sender_until__isnull=True) | Q(sender_until__lte=now))
         .update(sender_token=token, sender_until=now + _lease())
     )
@@ -224,9 +152,20 @@ def _send_round(
                         result.more = True
                         break
                     at = clock()
-                    outcomes.append((delivery, at, _attempt(receiver, endpoint, delivery, at)))
-                active = _record(endpoint=endpoint, token=claim, outcomes=outcomes, now=clock(), result=result)
-                if not active or result.more:
+                    answer = _attempt(receiver, endpoint, delivery, at)
+                    outcomes.append((delivery, at, answer))
+                    if no_answer(answer):
+                        result.paused = True  # the rest of the batch waits for the endpoint
+                        break
+                active = record(
+                    endpoint=endpoint,
+                    token=claim,
+                    outcomes=outcomes,
+                    now=clock(),
+                    result=result,
+                    unsent=len(outcomes) < len(batch),
+                )
+                if not active or result.more or result.paused:
                     break
     finally:
         WebhookEndpoint.objects.filter(pk=endpoint_id, sender_token=token).update(sender_token="", sender_until=None)
@@ -253,10 +192,10 @@ def webhook_endpoint_send_due(
             endpoint_id=endpoint_id, clock=clock, budget=budget_seconds, batch_size=batch_size, linger=linger_seconds
         )
         total.add(result)
-        total.busy, total.more = result.busy, result.more
+        total.busy, total.more, total.paused = result.busy, result.more, result.paused
         # Deliveries written while we held the endpoint woke no sender (fan-out saw this one at
         # work): look once more now that it is free, and go on if some are due.
-        if result.busy or result.more or not _due(clock()).filter(endpoint_id=endpoint_id).exists():
+        if result.busy or result.more or result.paused or not _due(clock()).filter(endpoint_id=endpoint_id).exists():
             break
     if total.more and requeue and not _eager():
         enqueue(SEND_TASK, str(endpoint_id))
@@ -272,6 +211,7 @@ def _eager() -> bool:
 def _endpoints_with_due(now: datetime):
     return (
         WebhookEndpoint.objects.filter(is_active=True)
+        .filter(_not_paused(now))
         .filter(Q(sender_until__isnull=True) | Q(sender_until__lte=now))
         .filter(Exists(_due(now).filter(endpoint=OuterRef("pk"))))
         .values_list("pk", flat=True)
@@ -310,12 +250,13 @@ def webhooks_send_due(*, now: datetime | None = None, workers: int = 4) -> SendR
 
 
 def webhook_deliveries_redeliver(*, delivery_ids, now: datetime | None = None) -> int:
-    """Staff's "redeliver": a new round of attempts from now (the history stays). A delivery a sender
-    is sending right now is left to it."""
+    """Staff's "redeliver": a new round of attempts from now (the history stays), on paused endpoints
+    too (staff say: try now). A delivery a sender is sending right now is left to it."""
     now = now or timezone.now()
     qs = WebhookDelivery.objects.filter(pk__in=list(delivery_ids)).filter(_free(now))
     endpoint_ids = set(qs.values_list("endpoint_id", flat=True))
     count = qs.update(status=Status.PENDING, attempts=0, next_attempt_at=now, last_error="", updated_at=now)
+    WebhookEndpoint.objects.filter(pk__in=endpoint_ids, paused_until__gt=now).update(paused_until=None)
     for endpoint_id in endpoint_ids:
         enqueue_on_commit(SEND_TASK, str(endpoint_id))
     return count
