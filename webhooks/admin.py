@@ -12,6 +12,7 @@ from django.contrib import admin, messages
 from django.template.response import TemplateResponse
 from django.utils.cache import add_never_cache_headers
 
+from backoffice.audit import staff_audit
 from config.api.errors import ValidationFailed
 from events.services import EVENT_TYPES
 from webhooks import services
@@ -122,16 +123,26 @@ class WebhookEndpointAdmin(admin.ModelAdmin):
     @admin.action(description="Rotate the secret (shows the new one once)", permissions=["change"])
     def rotate_secret(self, request, queryset):
         pairs = [(e, services.webhook_endpoint_rotate_secret(endpoint=e)) for e in queryset]
+        for endpoint, _secret in pairs:
+            staff_audit(request, endpoint, "Secret rotated by staff (the old one is still accepted for a while).")
         return _secrets_page(request, self, "New secrets", pairs, rotated=True)
 
     @admin.action(description="Enable (clears the failure record)", permissions=["change"])
     def enable(self, request, queryset):
-        count = sum(services.webhook_endpoint_enable(endpoint=e) for e in queryset)
+        count = 0
+        for endpoint in queryset:
+            if services.webhook_endpoint_enable(endpoint=endpoint):
+                staff_audit(request, endpoint, "Enabled by staff (failure record cleared).")
+                count += 1
         self.message_user(request, f"{count} endpoint(s) enabled.", messages.SUCCESS)
 
     @admin.action(description="Switch off", permissions=["change"])
     def disable(self, request, queryset):
-        count = sum(services.webhook_endpoint_disable(endpoint=e, reason="") for e in queryset)
+        count = 0
+        for endpoint in queryset:
+            if services.webhook_endpoint_disable(endpoint=endpoint, reason=""):
+                staff_audit(request, endpoint, "Switched off by staff.")
+                count += 1
         self.message_user(request, f"{count} endpoint(s) switched off.", messages.SUCCESS)
 
 
@@ -198,7 +209,10 @@ class WebhookDeliveryAdmin(admin.ModelAdmin):
 
     @admin.action(description="Redeliver (a new round of attempts, from now)", permissions=["change"])
     def redeliver(self, request, queryset):
-        count = services.webhook_deliveries_redeliver(delivery_ids=list(queryset.values_list("pk", flat=True)))
+        deliveries = list(queryset)
+        count = services.webhook_deliveries_redeliver(delivery_ids=[d.pk for d in deliveries])
+        for delivery in deliveries:
+            staff_audit(request, delivery, "Redelivery asked by staff (a new round of attempts).")
         skipped = queryset.count() - count
         note = f" ({skipped} being sent right now left alone)" if skipped > 0 else ""
         self.message_user(request, f"{count} deliveries queued again{note}.", messages.SUCCESS)

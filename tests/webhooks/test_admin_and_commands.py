@@ -126,3 +126,27 @@ def test_staff_without_webhook_rights_do_not_see_deliveries(client, endpoint_for
     client.force_login(viewer)
     endpoint, _ = endpoint_for("/x")
     assert client.get("/admin/webhooks/webhookdelivery/").status_code == 403
+
+
+def test_staff_actions_on_endpoints_and_deliveries_are_in_their_history(admin_client, endpoint_for, receiver):
+    from django.contrib.admin.models import LogEntry
+
+    endpoint, _ = endpoint_for("/audited")
+    services.webhooks_fan_out(event_emit(type="coach.verified", data={}))
+    delivery = WebhookDelivery.objects.get()
+    for action in ("rotate_secret", "disable", "enable"):
+        admin_client.post(
+            "/admin/webhooks/webhookendpoint/", {"action": action, "_selected_action": [str(endpoint.pk)]}
+        )
+    admin_client.post(
+        "/admin/webhooks/webhookdelivery/", {"action": "redeliver", "_selected_action": [str(delivery.pk)]}
+    )
+
+    def history(obj) -> list[str]:
+        rows = LogEntry.objects.filter(object_id=str(obj.pk), content_type__model=type(obj)._meta.model_name)
+        return list(rows.order_by("pk").values_list("change_message", flat=True))
+
+    assert [m.split(" by staff")[0] for m in history(endpoint)] == ["Secret rotated", "Switched off", "Enabled"]
+    assert history(delivery) == ["Redelivery asked by staff (a new round of attempts)."]
+    page = admin_client.get(f"/admin/webhooks/webhookendpoint/{endpoint.pk}/history/").content.decode()
+    assert "Switched off by staff." in page
