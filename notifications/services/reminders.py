@@ -44,7 +44,9 @@ def reminders_sync(*, session_id, now: datetime | None = None) -> None:
     already past), moved on reschedule (a new time gets the reminders still ahead of it), all gone
     on cancel or start. Idempotent: any session event may call it, in any order."""
     now = now or timezone.now()
-    with transaction.atomic():
+    # Inside the consumer's transaction no savepoint of its own (two more round trips): a failure
+    # here fails the whole event, which is retried as one.
+    with transaction.atomic(savepoint=False):
         session = Session.objects.select_for_update().filter(pk=session_id).first()
         if session is None:
             return

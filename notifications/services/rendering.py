@@ -57,6 +57,8 @@ class SessionFacts:
     cancel_reason: str = ""
     previous_start: datetime | None = None
     extra: dict = field(default_factory=dict)
+    # (coach, customer) once loaded (``notifications.services.audience.participants``).
+    people: tuple | None = None
 
     @classmethod
     def from_payload(cls, session: dict, previous: dict | None = None) -> SessionFacts:
