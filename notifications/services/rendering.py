@@ -12,6 +12,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime
+from functools import lru_cache
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from django.conf import settings
@@ -133,7 +134,13 @@ def local_datetime(value: datetime | None) -> str:
     """``value`` as the recipient reads it: their zone, their language's month and day names."""
     if value is None:
         return ""
-    local = timezone.localtime(value)
+    # Both participants of a session (and a batch's sessions at one time) mostly read the same text.
+    return _local_text(value, timezone.get_current_timezone_name(), translation.get_language())
+
+
+@lru_cache(maxsize=4096)
+def _local_text(value: datetime, zone_name: str, language: str) -> str:
+    local = timezone.localtime(value)  # in the zone and language active now, which the key names
     return f"{formats.date_format(local, 'l j F Y')} {formats.time_format(local, 'H:i')}"
 
 
