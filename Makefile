@@ -4,6 +4,8 @@ VENV := .venv
 BIN := $(VENV)/bin
 HOST ?= 127.0.0.1
 PORT ?= 8000
+# Workers yield the CPU to web requests where they share cores (docs/notifications.md, "Benchmark").
+WORKER_NICE ?= 10
 
 .PHONY: run serve test venv install migrate seed lint format worker beat bench bench-load clean
 
@@ -46,7 +48,7 @@ format: install
 	$(BIN)/ruff format . && $(BIN)/ruff check --fix .
 
 worker: install
-	$(BIN)/celery -A config worker --loglevel=info
+	nice -n $(WORKER_NICE) $(BIN)/celery -A config worker --loglevel=info
 
 beat: install
 	$(BIN)/celery -A config beat --loglevel=info

@@ -4,11 +4,51 @@ with the one question the callers need answered: may a retry help?"""
 from __future__ import annotations
 
 import contextlib
+import re
 import smtplib
 import socket
+import uuid
+from email.policy import Compat32
 
-from django.core.mail import get_connection
+from django.core.mail import EmailMultiAlternatives, get_connection
 from django.core.mail.message import EmailMessage
+
+_PLAIN_HEADER = re.compile(r"[\x20-\x7e\t]*")
+
+
+class _Policy(Compat32):
+    """The standard library's default policy, with a short cut for short plain headers.
+
+    Folding builds an ``email.header.Header`` for every header and splits it again: more than a
+    third of an e-mail's CPU here. A header of printable ASCII that fits on one line folds to itself,
+    so it is written as it is; anything else goes the standard way (the bytes are the same, tested).
+    """
+
+    def fold_binary(self, name, value):
+        if (
+            isinstance(value, str)
+            and self.max_line_length
+            and len(name) + 2 + len(value) <= self.max_line_length
+            and _PLAIN_HEADER.fullmatch(value)
+        ):
+            return f"{name}: {value}{self.linesep}".encode("ascii")
+        return super().fold_binary(name, value)
+
+
+POLICY = _Policy()
+
+
+class Message(EmailMultiAlternatives):
+    """A text + HTML e-mail, as Django builds it, that costs less to turn into bytes: the folding
+    short cut above, and a multipart boundary set up front (without one, the generator makes one and
+    compiles a regular expression to check the parts for it; 128 random bits do not occur by chance)."""
+
+    def message(self, *args, **kwargs):
+        message = super().message(*args, **kwargs)
+        message.policy = POLICY
+        if message.is_multipart():
+            message.set_boundary(f"==============={uuid.uuid4().hex}==")
+        return message
 
 
 class EmailSendError(Exception):

@@ -2,21 +2,23 @@
 
 Authentication is a service account's OAuth 2.0 JWT-bearer exchange done by google-auth against the
 ``token_uri`` of the credentials file (tests point it at a local server, as ``FCM_API_BASE_URL``
-points ``messages:send`` at one). ``AuthorizedSession`` caches the access token until it expires
-and refreshes it once on a 401.
+points ``messages:send`` at one). The access token is kept until it expires, and exchanged again
+once when FCM answers 401. Messages go over urllib3's kept-alive connections.
 """
 
 from __future__ import annotations
 
 import json
 import logging
+import os
 import threading
 from dataclasses import dataclass
 
+import certifi
 import requests
+import urllib3
 from django.conf import settings
 from google.auth import exceptions as google_exceptions
-from google.auth.transport.requests import AuthorizedSession
 from google.auth.transport.requests import Request as GoogleRequest
 from google.oauth2 import service_account
 
@@ -68,58 +70,81 @@ class FcmClient:
         if not self.project_id:
             raise ValueError("FCM needs FCM_PROJECT_ID or a project_id in the credentials file")
         self.url = f"{base_url}/v1/projects/{self.project_id}/messages:send"
-        self.timeout = timeout
+        self.timeout = urllib3.Timeout(connect=timeout, read=timeout)
+        # One credentials object (its access token) shared by every sending thread, refreshed by
+        # whichever finds it expired; the exchange goes through google-auth's requests transport.
         self._credentials = credentials
-        # requests' Session is not promised to be thread-safe: one per sending thread, one shared
-        # credentials object (its access token), refreshed by whichever thread finds it expired.
-        self._local = threading.local()
         self._refresh_lock = threading.Lock()
         self._token_session = requests.Session()
+        self._http = _pool_for(self.url)
 
-    def _new_session(self) -> AuthorizedSession:
-        session = AuthorizedSession(self._credentials)
-        # requests looks the proxy and CA-bundle variables up in the environment on every request (a
-        # walk over os.environ: a quarter of a push's CPU). Read them once, for this session's life.
-        found = session.merge_environment_settings(self.url, {}, None, None, None)
-        session.trust_env = False
-        session.proxies = found["proxies"]
-        session.verify = found["verify"]
-        return session
+    def _token(self, *, stale: str | None = None) -> str:
+        """The access token; a new one when it expired, or when ``stale`` (the token FCM refused
+        with a 401) is still the current one. One exchange, however many threads ask at once."""
+        with self._refresh_lock:
+            if not self._credentials.valid or (stale is not None and self._credentials.token == stale):
+                self._credentials.refresh(GoogleRequest(self._token_session))
+            return self._credentials.token
 
     def send(self, message: PushMessage) -> str:
         """Send one message; returns FCM's message name. Raises :class:`FcmError`."""
-        session = getattr(self._local, "session", None)
-        if session is None:
-            session = self._local.session = self._new_session()
-        try:
-            with self._refresh_lock:  # one token exchange, however many threads start at once
-                if not self._credentials.valid:
-                    # A plain session: through the authorized one the exchange would start another.
-                    self._credentials.refresh(GoogleRequest(self._token_session))
-            response = session.post(self.url, json=message.as_v1(), timeout=self.timeout)
-        except google_exceptions.TransportError as exc:
-            raise FcmError(f"token exchange unreachable: {exc}", transient=True) from exc
-        except google_exceptions.RefreshError as exc:
-            raise FcmError(f"token exchange refused: {exc}", code="AUTH") from exc
-        except requests.RequestException as exc:
-            raise FcmError(f"{type(exc).__name__}: {exc}", transient=True) from exc
-        if response.status_code == 200:
-            return response.json().get("name", "")
-        raise _error_from(response)
+        body = json.dumps(message.as_v1()).encode()
+        stale = None
+        for _ in range(2):
+            try:
+                token = self._token(stale=stale)
+                response = self._http.request(
+                    "POST",
+                    self.url,
+                    body=body,
+                    headers={"Authorization": f"Bearer {token}", "Content-Type": "application/json; charset=UTF-8"},
+                    timeout=self.timeout,
+                    retries=False,
+                    redirect=False,
+                )
+            except google_exceptions.TransportError as exc:
+                raise FcmError(f"token exchange unreachable: {exc}", transient=True) from exc
+            except google_exceptions.RefreshError as exc:
+                raise FcmError(f"token exchange refused: {exc}", code="AUTH") from exc
+            except urllib3.exceptions.HTTPError as exc:
+                raise FcmError(f"{type(exc).__name__}: {exc}", transient=True) from exc
+            if response.status != 401 or stale is not None:
+                break
+            stale = token  # revoked or expired early: one fresh exchange and one more try
+        if response.status == 200:
+            return json.loads(response.data).get("name", "")
+        raise _error_from(response.status, response.data)
 
 
-def _error_from(response) -> FcmError:
+def _pool_for(url: str) -> urllib3.PoolManager:
+    """A thread-safe pool of kept-alive connections, with the proxy and CA bundle the environment
+    names for ``url`` read once (``HTTPS_PROXY``/``NO_PROXY``, ``REQUESTS_CA_BUNDLE``), as requests
+    would. urllib3 directly: requests' per-request machinery (settings merged, hooks, cookies, the
+    environment walked again) was most of a push's CPU."""
+    proxies = requests.utils.get_environ_proxies(url)
+    proxy = proxies.get(url.split(":", 1)[0]) or proxies.get("all")
+    ca_certs = os.environ.get("REQUESTS_CA_BUNDLE") or os.environ.get("CURL_CA_BUNDLE") or certifi.where()
+    options = {
+        "maxsize": max(4, settings.NOTIFICATION_SEND_THREADS),  # a kept connection per sending thread
+        "cert_reqs": "CERT_REQUIRED",
+        "ca_certs": ca_certs,
+    }
+    if proxy:
+        return urllib3.ProxyManager(proxy, **options)
+    return urllib3.PoolManager(**options)
+
+
+def _error_from(status: int, data: bytes) -> FcmError:
     try:
-        error = response.json().get("error") or {}
-    except ValueError:
+        error = json.loads(data).get("error") or {}
+    except (ValueError, AttributeError):
         error = {}
-    status = error.get("status") or ""
-    code = status
+    code = error.get("status") or ""
     for detail in error.get("details") or []:
         if isinstance(detail, dict) and detail.get("errorCode"):
             code = detail["errorCode"]
-    transient = response.status_code in (429, 500, 502, 503, 504) or code in _TRANSIENT_STATUSES
-    text = f"FCM {response.status_code} {code}: {error.get('message') or response.text[:200]}"
+    transient = status in (429, 500, 502, 503, 504) or code in _TRANSIENT_STATUSES
+    text = f"FCM {status} {code}: {error.get('message') or data[:200].decode('utf-8', 'replace')}"
     return FcmError(text, code=code, transient=transient)
 
 

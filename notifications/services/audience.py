@@ -12,9 +12,12 @@ def users_by_id(*ids) -> dict:
 
 
 def participants(facts: SessionFacts) -> tuple[User | None, User | None]:
-    """``(coach, customer)`` of the session, in one query; ``None`` for an account that is gone."""
-    users = {str(pk): user for pk, user in users_by_id(facts.coach_id, facts.customer_id).items()}
-    return users.get(facts.coach_id), users.get(facts.customer_id)
+    """``(coach, customer)`` of the session, in one query (none when the caller loaded them);
+    ``None`` for an account that is gone."""
+    if facts.people is None:
+        users = {str(pk): user for pk, user in users_by_id(facts.coach_id, facts.customer_id).items()}
+        facts.people = (users.get(facts.coach_id), users.get(facts.customer_id))
+    return facts.people
 
 
 def present(*users) -> list[User]:

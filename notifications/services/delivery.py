@@ -37,6 +37,8 @@ BACKOFF = (
     timedelta(minutes=30),
     timedelta(hours=2),
 )
+# Up to this many jobs are sent in the calling thread (one e-mail session for all of them).
+INLINE_JOBS = 4
 # A SENDING delivery older than this lost its worker: it may go again.
 STALE_CLAIM = timedelta(minutes=10)
 
@@ -64,14 +66,14 @@ def backoff_for(attempts: int) -> timedelta:
 
 
 def _claim(qs, now: datetime) -> list[Delivery]:
-    """Claim what ``qs`` selects; return the rows this call won (stamped with its claim token)."""
-    ids = list(qs.values_list("pk", flat=True))
-    if not ids:
-        return []
+    """Claim what ``qs`` selects; return the rows this call won (stamped with its claim token).
+    Two queries: the conditional UPDATE takes its ids from ``qs`` as a subquery, then the won rows."""
     token = uuid.uuid4()
-    Delivery.objects.filter(pk__in=ids, status=Delivery.Status.PENDING, next_attempt_at__lte=now).update(
-        status=Delivery.Status.SENDING, claim_token=token, claimed_at=timezone.now(), attempts=F("attempts") + 1
-    )
+    won = Delivery.objects.filter(
+        pk__in=qs.values("pk"), status=Delivery.Status.PENDING, next_attempt_at__lte=now
+    ).update(status=Delivery.Status.SENDING, claim_token=token, claimed_at=timezone.now(), attempts=F("attempts") + 1)
+    if not won:
+        return []
     return list(
         Delivery.objects.filter(claim_token=token, status=Delivery.Status.SENDING).select_related(
             "notification__recipient"
@@ -101,10 +103,15 @@ def deliveries_send(
     with contextlib.ExitStack() as stack:
         senders = senders or stack.enter_context(Senders())
         while True:
-            claimed = _claim(base.order_by("next_attempt_at", "pk")[:batch_size], now)
+            selected = base.order_by("next_attempt_at", "pk")[:batch_size]
+            claimed = _claim(selected, now)
+            if claimed:
+                result.add(batch_start(claimed, now, senders).finish())
+            if len(claimed) < batch_size and (notification_ids is not None or delivery_ids is not None):
+                # A task's own deliveries: fewer than a batch means none is left (no query to see it).
+                return result
             if not claimed:
                 return result
-            result.add(batch_start(claimed, now, senders).finish())
 
 
 def deliveries_reset_stale(*, now: datetime | None = None) -> int:
@@ -188,8 +195,8 @@ class Batch:
 
 class Senders:
     """The sending threads of one run (``NOTIFICATION_SEND_THREADS``) and their e-mail connections:
-    one per thread, opened on first use and kept from batch to batch, all closed at the end (as are
-    the FCM client's per-thread HTTP sessions, kept by the threads). A batch of one job runs in the
+    one per thread, opened on first use and kept from batch to batch, all closed at the end (the
+    FCM client keeps an HTTP session per thread). A batch of up to ``INLINE_JOBS`` jobs runs in the
     calling thread, on its own connection."""
 
     def __init__(self) -> None:
@@ -217,8 +224,9 @@ class Senders:
         return connection
 
     def submit(self, jobs: list) -> list[Future]:
-        """The future outcome of each job, in the order of ``jobs``."""
-        if len(jobs) <= 1 or settings.NOTIFICATION_SEND_THREADS <= 1:
+        """The future outcome of each job, in the order of ``jobs``. A handful (one event's
+        notifications) go one after the other on one connection: threads would each open their own."""
+        if len(jobs) <= INLINE_JOBS or settings.NOTIFICATION_SEND_THREADS <= 1:
             done = []
             for job in jobs:
                 done.append(Future())

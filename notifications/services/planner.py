@@ -31,8 +31,11 @@ def _on_session_event(event) -> None:
         return
     facts = SessionFacts.from_payload(data["session"], data.get("previous"))
     actor = data.get("actor")
-    if not Session.objects.filter(pk=facts.id).exists():
+    # One query: the session still exists, and its participants for every recipient list below.
+    session = Session.objects.select_related("coach", "customer").filter(pk=facts.id).first()
+    if session is None:
         return
+    facts.people = (session.coach, session.customer)
     if event.type == "session.booked":
         coach, customer = participants(facts)
         if facts.type == Session.Type.INSTANT:

@@ -8,20 +8,20 @@ Datetimes in the context are aware UTC values: the templates print them in the t
 
 from __future__ import annotations
 
-import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime
+from functools import lru_cache
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from django.conf import settings
-from django.core.mail import EmailMultiAlternatives
 from django.template import Context, Engine
 from django.template.loader import render_to_string
 from django.utils import formats, timezone, translation
 from django.utils.dateparse import parse_datetime
 
+from integrations import email as email_client
 from notifications.kinds import EMAIL_ONLY
 
 NO_SHOW = "NO_SHOW"
@@ -57,6 +57,8 @@ class SessionFacts:
     cancel_reason: str = ""
     previous_start: datetime | None = None
     extra: dict = field(default_factory=dict)
+    # (coach, customer) once loaded (``notifications.services.audience.participants``).
+    people: tuple | None = None
 
     @classmethod
     def from_payload(cls, session: dict, previous: dict | None = None) -> SessionFacts:
@@ -132,7 +134,13 @@ def local_datetime(value: datetime | None) -> str:
     """``value`` as the recipient reads it: their zone, their language's month and day names."""
     if value is None:
         return ""
-    local = timezone.localtime(value)
+    # Both participants of a session (and a batch's sessions at one time) mostly read the same text.
+    return _local_text(value, timezone.get_current_timezone_name(), translation.get_language())
+
+
+@lru_cache(maxsize=4096)
+def _local_text(value: datetime, zone_name: str, language: str) -> str:
+    local = timezone.localtime(value)  # in the zone and language active now, which the key names
     return f"{formats.date_format(local, 'l j F Y')} {formats.time_format(local, 'H:i')}"
 
 
@@ -165,19 +173,9 @@ def render_texts(*, kind: str, recipient, context: dict) -> tuple[str, str]:
     return " ".join(title.split()), "\n".join(line.strip() for line in body.strip().splitlines())
 
 
-class _Email(EmailMultiAlternatives):
-    def message(self, *args, **kwargs):
-        message = super().message(*args, **kwargs)
-        if message.is_multipart():
-            # Without one, the generator makes a boundary and compiles a regular expression to check
-            # the parts for it: a tenth of an e-mail's CPU. 128 random bits do not occur by chance.
-            message.set_boundary(f"==============={uuid.uuid4().hex}==")
-        return message
-
-
 def build_email(
     *, kind: str, recipient, title: str, body: str, action_url: str = "", action_label: str = ""
-) -> EmailMultiAlternatives:
+) -> email_client.Message:
     """A text + HTML e-mail; right-to-left in Arabic; ``List-Unsubscribe`` where one can opt out."""
     with recipient_locale(recipient):
         language = translation.get_language()
@@ -198,7 +196,7 @@ def build_email(
     headers = {"Content-Language": language}
     if kind not in EMAIL_ONLY:
         headers["List-Unsubscribe"] = f"<{settings.FRONTEND_URL}/settings/notifications?unsubscribe={kind}>"
-    message = _Email(
+    message = email_client.Message(
         subject=title, body=text, from_email=settings.DEFAULT_FROM_EMAIL, to=[recipient.email], headers=headers
     )
     message.attach_alternative(html, "text/html")
