@@ -112,6 +112,14 @@ def api():
     return client_for
 
 
+@pytest.fixture(scope="session")
+def schema_document():
+    """The OpenAPI document as ``/api/schema/`` serves it (built once: it reads no database)."""
+    res = APIClient().get("/api/schema/", HTTP_ACCEPT="application/vnd.oai.openapi+json")
+    assert res.status_code == 200
+    return res.json()
+
+
 def _free_port() -> int:
     import socket
 
