@@ -7,7 +7,9 @@ from rest_framework import serializers
 
 from accounts.currencies import ISO_4217
 from accounts.models import CoachProfile, User
-from accounts.services import coach_profile_of
+from accounts.services import coach_profile_of, timezone_names
+from accounts.validators import password_schema
+from config.api.contract import request_rules
 
 _CURRENCY = re.compile(r"^[A-Za-z]{3}$")
 
@@ -80,6 +82,11 @@ class MeSerializer(UserSerializer):
         return CoachSerializer(coach_profile_of(user)).data
 
 
+def _timezone_rules() -> dict:
+    return {"properties": {"timezone": {"enum": timezone_names(), "pattern": None}}}
+
+
+@request_rules(_timezone_rules)
 class MeUpdateSerializer(serializers.Serializer):
     first_name = serializers.CharField(max_length=150, required=False)
     last_name = serializers.CharField(max_length=150, required=False)
@@ -87,6 +94,7 @@ class MeUpdateSerializer(serializers.Serializer):
     language = serializers.ChoiceField(choices=User.Language.choices, required=False)
 
 
+@request_rules(lambda: {"properties": {"password": password_schema()}})
 class RegisterSerializer(serializers.Serializer):
     email = serializers.EmailField(max_length=254)
     password = serializers.CharField(write_only=True, max_length=128, trim_whitespace=False)
@@ -116,6 +124,20 @@ def _clean_tags(values: list[str]) -> list[str]:
     return seen
 
 
+@request_rules(
+    {
+        "properties": {
+            # drf-spectacular's pattern for a DecimalField lets "-1" and "" through: min_value=0, a digit at
+            # least, 8 before the point (leading zeros aside) and 2 after it.
+            "hourly_rate": {"pattern": r"^0*(?:[0-9]{1,8}(?:\.[0-9]{0,2})?|\.[0-9]{1,2})$"},
+            "currency": {
+                "enum": sorted(ISO_4217),
+                "pattern": None,
+                "description": "ISO 4217, in any case (answered in upper case).",
+            },
+        }
+    }
+)
 class CoachProfileUpdateSerializer(serializers.Serializer):
     bio = serializers.CharField(max_length=5000, allow_blank=True, required=False)
     hourly_rate = serializers.DecimalField(max_digits=10, decimal_places=2, min_value=0, required=False)
@@ -139,6 +161,9 @@ class AvailabilitySerializer(serializers.Serializer):
     status = serializers.ChoiceField(choices=CoachProfile.Availability.choices)
 
 
+@request_rules(
+    {"properties": {"min_rating": {"pattern": r"^0*(?:[0-4](?:\.[0-9]{0,2})?|\.[0-9]{1,2}|5(?:\.0{0,2})?)$"}}}
+)
 class CoachFilterSerializer(serializers.Serializer):
     category = serializers.CharField(required=False, max_length=50)
     language = serializers.CharField(required=False, max_length=20)
@@ -155,11 +180,13 @@ class PasswordResetRequestSerializer(serializers.Serializer):
     email = serializers.EmailField(max_length=254)
 
 
+@request_rules(lambda: {"properties": {"password": password_schema()}})
 class PasswordResetConfirmSerializer(serializers.Serializer):
     token = serializers.CharField(max_length=200)
     password = serializers.CharField(max_length=128, trim_whitespace=False)
 
 
+@request_rules(lambda: {"properties": {"new_password": password_schema()}})
 class PasswordChangeSerializer(serializers.Serializer):
     current_password = serializers.CharField(max_length=128, trim_whitespace=False)
     new_password = serializers.CharField(max_length=128, trim_whitespace=False)

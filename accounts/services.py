@@ -49,6 +49,11 @@ def is_valid_timezone(name: str) -> bool:
     return name in _zones()
 
 
+def timezone_names() -> list[str]:
+    """The IANA names ``is_valid_timezone`` accepts, sorted (the schema lists them)."""
+    return sorted(_zones())
+
+
 def _zones() -> frozenset[str]:
     global _ZONES
     if _ZONES is None:

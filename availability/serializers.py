@@ -2,11 +2,15 @@ from __future__ import annotations
 
 import re
 
+from django.conf import settings
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
+from accounts.services import timezone_names
 from availability.models import TimeOff
 from availability.services import DEFAULT_HORIZON_DAYS, MAX_HORIZON_DAYS, Rule
+from availability.services.schedule import MAX_RULES
+from config.api.contract import request_rules
 from config.api.fields import StrictDateTimeField
 from sessions_app.serializers import SessionSerializer
 from sessions_app.services.policy import MAX_BUFFER_MINUTES
@@ -36,6 +40,18 @@ class WallClockField(serializers.Field):
         return f"{value // 60:02d}:{value % 60:02d}"
 
 
+@request_rules(
+    lambda: {
+        "properties": {
+            "start": {"pattern": r"^([01]\d|2[0-3]):[0-5]\d$"},  # "24:00" ends a day, it does not start one
+            "duration_minutes": {"enum": list(settings.APPOINTMENT_DURATIONS), "minimum": None, "maximum": None},
+        },
+        "description": (
+            "After `start`, `end` comes on the same day, at least one slot of `duration_minutes` later; rules "
+            "of one weekday do not overlap (both 400 `validation_error`, on `rules.<n>.end` and `rules`)."
+        ),
+    }
+)
 class RuleSerializer(serializers.Serializer):
     weekday = serializers.IntegerField(min_value=0, max_value=6, help_text="0 is Monday.")
     start = WallClockField(source="start_minute")
@@ -48,6 +64,14 @@ class RuleSerializer(serializers.Serializer):
         return attrs
 
 
+@request_rules(
+    lambda: {
+        "properties": {
+            "timezone": {"enum": timezone_names(), "pattern": None, "description": "An IANA zone name."},
+            "rules": {"maxItems": MAX_RULES},
+        }
+    }
+)
 class ScheduleSerializer(serializers.Serializer):
     timezone = serializers.CharField(max_length=64, required=False)
     rules = RuleSerializer(many=True)
@@ -72,6 +96,13 @@ class ScheduleAnswerSerializer(ScheduleSerializer):
     published = PublishedSerializer(required=False, help_text="Only in the answer to PUT.")
 
 
+@request_rules(
+    {
+        "description": (
+            "`end` comes after `start`, at most 366 days later, and is not past: 400 `validation_error` on `end`."
+        )
+    }
+)
 class TimeOffCreateSerializer(serializers.Serializer):
     start = StrictDateTimeField()
     end = StrictDateTimeField()

@@ -16,7 +16,7 @@ from rest_framework.views import APIView
 from chat import selectors, services
 from chat.media import limit_upload
 from chat.models import Message
-from chat.serializers import MessageSendSerializer, MessageSerializer
+from chat.serializers import MessageSendSerializer, MessageSerializer, MessageTextSerializer
 from chat.storage import BadMediaToken, media_disposition, media_token_message_id, media_url
 from config.api.errors import NotFoundError, PermissionDeniedError, ValidationFailed
 from config.api.pagination import CursorPagination
@@ -69,7 +69,9 @@ class MessageListApi(ListAPIView):
         parameters=[
             OpenApiParameter("cursor", str, required=False, description="From the `next`/`previous` URLs."),
             OpenApiParameter("page_size", int, required=False, description="1-100, default 50."),
-            OpenApiParameter("order", str, enum=["oldest", "newest"], required=False, description="Default oldest."),
+            OpenApiParameter(
+                "order", str, required=False, description="`newest`: newest first; anything else or none: oldest first."
+            ),
         ],
         responses={200: MessageSerializer(many=True), **errors("not_authenticated", "not_found")},
     )
@@ -77,7 +79,7 @@ class MessageListApi(ListAPIView):
         return super().get(request, *args, **kwargs)
 
     @extend_schema(
-        request={"application/json": MessageSendSerializer, "multipart/form-data": MessageSendSerializer},
+        request={"application/json": MessageTextSerializer, "multipart/form-data": MessageSendSerializer},
         responses={
             201: MessageSerializer,
             **errors(

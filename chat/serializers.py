@@ -5,6 +5,7 @@ from drf_spectacular.utils import extend_schema_field, inline_serializer
 from rest_framework import serializers
 
 from chat.models import TEXT_MAX_LENGTH, Message
+from config.api.contract import NOT_BLANK, request_rules
 
 MediaSerializer = inline_serializer(
     name="MessageMedia",
@@ -56,11 +57,35 @@ class MessageSerializer(serializers.ModelSerializer):
         }
 
 
+# The JSON body of a message (JSON cannot carry a file): the text alone, required, holding a character
+# other than whitespace. Schema only: the view validates both bodies with MessageSendSerializer.
+MessageTextSerializer = inline_serializer(
+    name="MessageText",
+    fields={"text": serializers.CharField(max_length=TEXT_MAX_LENGTH, help_text="Not only whitespace.")},
+)
+
+
+@request_rules(
+    {
+        "description": (
+            "A text, a file, or both (SPEC 2): without a file the text must hold a character other than whitespace."
+        ),
+        "anyOf": [{"required": ["text"], "properties": {"text": {"pattern": NOT_BLANK}}}, {"required": ["file"]}],
+    }
+)
 class MessageSendSerializer(serializers.Serializer):
     text = serializers.CharField(
         required=False, allow_blank=True, max_length=TEXT_MAX_LENGTH, trim_whitespace=False, default=""
     )
-    file = serializers.FileField(required=False, allow_empty_file=False, use_url=False)
+    file = serializers.FileField(
+        required=False,
+        allow_empty_file=False,
+        use_url=False,
+        help_text=(
+            "An image (JPEG, PNG, WebP, GIF) or a video (MP4, QuickTime, WebM), known by its bytes, not its name "
+            "or content type: another type is 415 unsupported_media_type, one over its size limit 413."
+        ),
+    )
 
     def validate(self, attrs: dict) -> dict:
         if not attrs.get("text", "").strip() and not attrs.get("file"):

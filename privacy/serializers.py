@@ -19,4 +19,4 @@ class DataExportCreatedSerializer(serializers.Serializer):
 
 
 class AccountDeleteSerializer(serializers.Serializer):
-    password = serializers.CharField(trim_whitespace=False)
+    password = serializers.CharField(trim_whitespace=False, help_text="The account's password: a wrong one is 400.")

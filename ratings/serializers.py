@@ -3,19 +3,47 @@ from __future__ import annotations
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
+from config.api.contract import request_rules
 from config.api.fields import StrictCharField, StrictIntegerField
-from ratings.models import FEEDBACK_MAX_LENGTH, FEEDBACK_MIN_LENGTH, SCORE_MAX, SCORE_MIN, Rating
+from ratings.models import (
+    CRITERIA_BY_RATER_ROLE,
+    FEEDBACK_MAX_LENGTH,
+    FEEDBACK_MIN_LENGTH,
+    SCORE_MAX,
+    SCORE_MIN,
+    Rating,
+)
+
+_SCORE = {"type": "integer", "minimum": SCORE_MIN, "maximum": SCORE_MAX}
 
 
+def _scores_of(role: str) -> dict:
+    criteria = CRITERIA_BY_RATER_ROLE[role]
+    return {
+        "title": f"Scores of a {role}",
+        "type": "object",
+        "properties": {criterion: _SCORE for criterion in criteria},
+        "required": list(criteria),
+        "additionalProperties": False,  # the service refuses a criterion of the other set
+    }
+
+
+# Which of the two sets is the rater's follows from their role in the session, which the schema
+# cannot know: it offers both, and the other role's set is 400 validation_error on "scores.<criterion>".
+@request_rules(
+    {"properties": {"scores": {"additionalProperties": None, "oneOf": [_scores_of(r) for r in CRITERIA_BY_RATER_ROLE]}}}
+)
 class RatingSubmitSerializer(serializers.Serializer):
-    """Shape only; which criteria a rater must score is the service's rule (it depends on the role)."""
+    """Which criteria a rater must score is the service's rule (it depends on the role); the schema
+    offers both sets."""
 
-    overall = StrictIntegerField(min_value=SCORE_MIN, max_value=SCORE_MAX)
+    overall = StrictIntegerField(min_value=SCORE_MIN, max_value=SCORE_MAX, help_text="A JSON integer: 4, not 4.0.")
     scores = serializers.DictField(
         child=StrictIntegerField(min_value=SCORE_MIN, max_value=SCORE_MAX),
         help_text=(
             "A score 1-5 for every criterion of the rater's role. Customer rating a coach: communication, "
-            "knowledge, punctuality, helpfulness. Coach rating a customer: punctuality, engagement, preparation."
+            "knowledge, punctuality, helpfulness. Coach rating a customer: punctuality, engagement, preparation. "
+            "JSON integers: 4, not 4.0."
         ),
     )
     feedback = StrictCharField(min_length=FEEDBACK_MIN_LENGTH, max_length=FEEDBACK_MAX_LENGTH)

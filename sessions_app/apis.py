@@ -10,6 +10,7 @@ from rest_framework.views import APIView
 
 from accounts.permissions import IsCoach, IsCustomer
 from accounts.selectors import coach_get
+from config.api.contract import NOT_BLANK
 from config.api.errors import NotFoundError, PermissionDeniedError
 from config.api.idempotency import IdempotentMixin
 from config.api.schema import errors
@@ -145,10 +146,13 @@ class SessionListApi(IdempotentMixin, ListAPIView):
         parameters=[
             OpenApiParameter(
                 "Idempotency-Key",
-                str,
+                {"type": "string", "minLength": 1, "maxLength": 255, "pattern": NOT_BLANK},
                 OpenApiParameter.HEADER,
                 required=False,
-                description="Repeat a booking safely: the same key replays the first answer.",
+                description=(
+                    "Repeat a booking safely: the same key replays the first answer. 1 to 255 characters, "
+                    "not only whitespace (else 400)."
+                ),
             )
         ],
         responses={

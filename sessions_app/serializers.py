@@ -7,8 +7,9 @@ from drf_spectacular.utils import extend_schema_field, inline_serializer
 from rest_framework import serializers
 
 from accounts.serializers import PersonSerializer
+from config.api.contract import request_rules
 from config.api.fields import StrictDateTimeField
-from sessions_app import registry
+from sessions_app import registry, schema_rules
 from sessions_app.models import Appointment, PostponeRequest, ProblemReport, Session, SessionLog
 from sessions_app.selectors import SessionReportView
 
@@ -27,6 +28,7 @@ class AppointmentSerializer(serializers.ModelSerializer):
         read_only_fields = fields
 
 
+@request_rules(schema_rules.appointment_create)
 class AppointmentCreateSerializer(serializers.Serializer):
     start = StrictDateTimeField()
     duration_minutes = serializers.IntegerField(min_value=1, max_value=24 * 60)
@@ -42,6 +44,7 @@ RangeFilterSerializer._declared_fields.update(  # DRF's documented way for reser
 )
 
 
+@request_rules(schema_rules.SESSION_FILTER)
 class SessionFilterSerializer(RangeFilterSerializer):
     status = serializers.CharField(required=False, help_text="One status, or several separated by commas.")
     type = serializers.ChoiceField(choices=["SCHEDULED", "INSTANT", "DIRECT"], required=False)
@@ -144,6 +147,7 @@ class SessionSerializer(serializers.ModelSerializer):
         return session.is_active
 
 
+@request_rules(schema_rules.booking)
 class SessionBookSerializer(serializers.Serializer):
     type = serializers.ChoiceField(choices=["SCHEDULED", "INSTANT", "DIRECT"])
     appointment_id = serializers.UUIDField(required=False)
@@ -167,6 +171,7 @@ class SessionBookSerializer(serializers.Serializer):
         return attrs
 
 
+@request_rules(schema_rules.SESSION_UPDATE)
 class SessionUpdateSerializer(serializers.Serializer):
     topic = serializers.CharField(required=False, allow_blank=True, max_length=500)
     appointment_id = serializers.UUIDField(required=False)
@@ -222,12 +227,14 @@ class SessionLogSerializer(serializers.ModelSerializer):
         fields = ["id", "action", "text", "actor", "created_at"]
         read_only_fields = fields
 
+    @extend_schema_field(ActorSerializer(allow_null=True))
     def get_actor(self, log: SessionLog) -> dict | None:
         if log.actor_id is None:
             return None
         return {"id": str(log.actor_id), "role": log.actor.role}
 
 
+@request_rules(schema_rules.LOG_CREATE)
 class SessionLogCreateSerializer(serializers.Serializer):
     action = serializers.CharField(max_length=32)
     text = serializers.CharField(required=False, allow_blank=True, max_length=1000, default="")
@@ -239,6 +246,7 @@ class SessionLogCreateSerializer(serializers.Serializer):
         return value
 
 
+@request_rules(schema_rules.REPORT_UPDATE)
 class ReportUpdateSerializer(serializers.Serializer):
     summary = serializers.CharField(required=False, allow_blank=True, max_length=10000)
     recommendations = serializers.ListField(child=serializers.CharField(max_length=2000), required=False, max_length=50)

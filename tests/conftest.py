@@ -105,6 +105,14 @@ def api():
 
 
 @pytest.fixture(scope="session")
+def schema_document():
+    """The OpenAPI document as ``/api/schema/`` serves it (built once: it reads no database)."""
+    res = APIClient().get("/api/schema/", HTTP_ACCEPT="application/vnd.oai.openapi+json")
+    assert res.status_code == 200
+    return res.json()
+
+
+@pytest.fixture(scope="session")
 def moto_endpoint():
     """A real S3 endpoint (moto's server mode) on a local port, for the whole test run."""
     from moto.server import ThreadedMotoServer

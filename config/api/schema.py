@@ -70,6 +70,7 @@ def paths_without_trailing_slash(endpoints, **kwargs):
 
 
 _PAGING_PARAMETERS = {"page", "page_size", "cursor"}
+_PAGES = {"page", "page_size"}
 _ERROR_REF = {"$ref": "#/components/schemas/Error"}
 
 
@@ -86,15 +87,34 @@ def _add_error(operation: dict, status: str, code: str, why: str) -> None:
     }
 
 
+# The paginators read at most 18 digits (config.api.pagination._is_positive_int): a larger number is a 400.
+_PAGING_MAXIMUM = 10**18 - 1
+
+
 def _bound_paging(operation: dict) -> None:
-    """What the paginators accept: ``page`` and ``page_size`` are whole numbers from 1 (a ``page_size``
-    above 100 is capped, not refused), ``cursor`` is opaque text handed out by the API."""
+    """What the paginators accept: ``page`` and ``page_size`` are whole numbers from 1 with at most 18
+    digits (a ``page_size`` above 100 is capped, not refused), ``cursor`` is opaque text handed out by
+    the API: one it did not write is a 400, which no schema can tell from the text (an empty one is
+    the first page)."""
     for parameter in operation.get("parameters", []):
         schema = parameter.setdefault("schema", {})
         if parameter.get("name") in ("page", "page_size"):
-            schema.update(type="integer", minimum=1)
+            schema.update(type="integer", minimum=1, maximum=_PAGING_MAXIMUM)
         elif parameter.get("name") == "cursor":
-            schema.update(type="string", minLength=1)
+            schema.update(type="string")
+            parameter["description"] = (
+                "Copied from a `next`/`previous` URL of this API (empty: the first page); any other text is "
+                "400 `validation_error`."
+            )
+
+
+def _empty_is_absent(operation: dict) -> None:
+    """``?category=`` is no filter: DRF reads the empty value of an optional field in a query string as
+    the field left out (``Field.get_value``), as do the cursor and ``order`` readers. Only ``page`` and
+    ``page_size`` refuse it (400)."""
+    for parameter in operation.get("parameters", []):
+        if parameter.get("in") == "query" and not parameter.get("required") and parameter["name"] not in _PAGES:
+            parameter["allowEmptyValue"] = True
 
 
 def document_common_errors(result, generator, request, public):
@@ -108,6 +128,7 @@ def document_common_errors(result, generator, request, public):
         for method, operation in operations.items():
             if not isinstance(operation, dict) or "responses" not in operation:
                 continue
+            _empty_is_absent(operation)
             names = {p.get("name") for p in operation.get("parameters", [])}
             if names & _PAGING_PARAMETERS:
                 _add_error(operation, "400", "validation_error", "a bad page, page_size or cursor")
@@ -118,4 +139,26 @@ def document_common_errors(result, generator, request, public):
                 _add_error(operation, "413", "file_too_large", "body over the limit")
             _add_error(operation, "429", "throttled", "too many requests; see Retry-After")
             _add_error(operation, "503", "dependency_unavailable", "the database or cache is down; retry")
+    return result
+
+
+def describe_notification_preferences(result, generator, request, public):
+    """drf-spectacular hook: ``PUT me/notification-preferences`` takes, per channel, an object of kind:
+    bool (``notifications.serializers.PreferencesSerializer`` has plain DictFields): an unknown kind is
+    a 400, and ``account_email`` cannot be switched off."""
+    from notifications.kinds import MANDATORY_EMAIL, email_kinds, push_kinds
+
+    body = result["paths"]["/api/v1/me/notification-preferences"]["put"]["requestBody"]["content"]
+    name = body["application/json"]["schema"]["$ref"].rsplit("/", 1)[-1]
+    properties = result["components"]["schemas"][name]["properties"]
+    for channel, kinds in (("email", email_kinds()), ("push", push_kinds())):
+        switches = {kind: {"type": "boolean"} for kind in kinds}
+        for kind in MANDATORY_EMAIL & set(switches) if channel == "email" else ():
+            switches[kind] = {"const": True, "description": "Account e-mails cannot be switched off."}
+        properties[channel] = {
+            "type": "object",
+            "properties": switches,
+            "additionalProperties": False,
+            "description": "Kinds not named keep their value; an unknown kind is 400 `validation_error`.",
+        }
     return result

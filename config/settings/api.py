@@ -20,7 +20,7 @@ REST_FRAMEWORK = {
     "DEFAULT_PAGINATION_CLASS": "config.api.pagination.PageNumberPagination",
     "PAGE_SIZE": 20,
     "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
-    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "DEFAULT_SCHEMA_CLASS": "config.api.contract.ContractAutoSchema",
     "EXCEPTION_HANDLER": "config.api.exceptions.exception_handler",
     # One cache round trip a request, failing open when the cache is down (config/api/throttling.py).
     "DEFAULT_THROTTLE_CLASSES": [
@@ -77,6 +77,7 @@ SPECTACULAR_SETTINGS = {
     "POSTPROCESSING_HOOKS": [
         "drf_spectacular.hooks.postprocess_schema_enums",
         "config.api.schema.document_common_errors",
+        "config.api.schema.describe_notification_preferences",
     ],
     "ENUM_NAME_OVERRIDES": {
         "SessionStatusEnum": "sessions_app.models.Session.Status",
@@ -87,6 +88,9 @@ SPECTACULAR_SETTINGS = {
         "AttendanceEnum": "sessions_app.models.Session.Attendance",
         "ProblemKindEnum": "sessions_app.models.ProblemReport.Kind",
         "NotificationKindEnum": "notifications.kinds.Kind",
+        "SessionLogActionEnum": "sessions_app.models.SessionLog.Action",
+        "ClientActionEnum": "sessions_app.models.SessionLog.CLIENT_ACTIONS",
+        "InstantBookingTypeEnum": "sessions_app.schema_rules.INSTANT_TYPES",
     },
 }
 
