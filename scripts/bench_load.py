@@ -51,7 +51,7 @@ SECONDS = int(os.environ.get("BENCH_SECONDS", "4"))
 CONNECTIONS = [int(c) for c in os.environ.get("BENCH_CONNECTIONS", "16,64").split(",")]
 WORKERS = int(os.environ.get("WEB_CONCURRENCY", "2"))
 POOL_MAX = int(os.environ.get("DATABASE_POOL_MAX_SIZE", "8"))
-FAMILIES = "uvicorn,gunicorn,gunicorn-gthread,gunicorn-uvicorn,granian,granian-wsgi"
+FAMILIES = "uvicorn,uvicorn-django,gunicorn,gunicorn-gthread,gunicorn-uvicorn,granian,granian-wsgi"
 COMPARE = [c for c in os.environ.get("BENCH_COMPARE", FAMILIES).split(",") if c]
 ROUNDS = int(os.environ.get("BENCH_ROUNDS", "3"))
 # BENCH_PATHS="GET sessions?page_size=20;GET sessions/{id}/status": only these (no booking, no fan-out);
@@ -91,6 +91,11 @@ def serve_command(kind: str, port: int) -> list[list[str]]:
     return {
         "uvicorn": [
             [str(BIN / "uvicorn"), "config.asgi:application", "--host", host, "--port", p, "--workers", w,
+             "--loop", "uvloop", "--http", "httptools", "--no-access-log", "--log-level", "warning"],
+        ],
+        # The same with Django's own ASGI handler instead of config/asgi_http.py's (HTTP only).
+        "uvicorn-django": [
+            [str(BIN / "uvicorn"), "bench_asgi_stock:application", "--host", host, "--port", p, "--workers", w,
              "--loop", "uvloop", "--http", "httptools", "--no-access-log", "--log-level", "warning"],
         ],
         # WSGI: HTTP only (WebSockets would need an ASGI server on a second port).
