@@ -1,17 +1,21 @@
-"""ASGI entry point: HTTP through Django, WebSockets through Channels."""
+"""ASGI entry point: HTTP through Django (one thread hop a request), WebSockets through Channels."""
 
 import os
 
-from django.core.asgi import get_asgi_application
+import django
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
-django_asgi_app = get_asgi_application()
+django.setup(set_prefix=False)
 
 from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
+from django.conf import settings  # noqa: E402
 
 from chat.routing import websocket_urlpatterns  # noqa: E402
 from config.api.body_limit import BodyLimitMiddleware  # noqa: E402
 from config.api.websocket import TokenAuthMiddleware  # noqa: E402
+from config.asgi_http import ThreadPoolASGIHandler  # noqa: E402
+
+django_asgi_app = ThreadPoolASGIHandler(threads=settings.WEB_THREADS)
 
 application = ProtocolTypeRouter(
     {

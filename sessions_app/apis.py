@@ -14,7 +14,7 @@ from config.api.contract import NOT_BLANK
 from config.api.errors import NotFoundError, PermissionDeniedError
 from config.api.idempotency import IdempotentMixin
 from config.api.schema import errors
-from sessions_app import registry, selectors, services
+from sessions_app import registry, renderings, selectors, services
 from sessions_app.models import Session
 from sessions_app.serializers import (
     AppointmentCreateSerializer,
@@ -32,7 +32,6 @@ from sessions_app.serializers import (
     TokenRenewSerializer,
     report_schema,
     session_report_data,
-    session_timing,
     start_call_data,
     start_call_schema,
 )
@@ -139,7 +138,10 @@ class SessionListApi(IdempotentMixin, ListAPIView):
         responses={200: SessionSerializer(many=True), **errors("validation_error", "not_authenticated")},
     )
     def get(self, request, *args, **kwargs):
-        return super().get(request, *args, **kwargs)
+        # SessionSerializer's answer, written from values() rows of the columns it shows
+        # (sessions_app/renderings.py): no model instances, no per-field serializer calls.
+        page = self.paginate_queryset(self.get_queryset().values(*renderings.LIST_COLUMNS))
+        return self.get_paginated_response(renderings.session_list_rows(page, now=timezone.now()))
 
     @extend_schema(
         request=SessionBookSerializer,
@@ -244,15 +246,9 @@ class SessionDetailApi(APIView):
 class SessionStatusApi(APIView):
     @extend_schema(responses={200: SessionStatusSerializer, **errors(*SESSION_ERRORS)})
     def get(self, request, session_id):
-        session = selectors.session_get_for_user(user=request.user, session_id=session_id)
-        timing = session_timing(session, timezone.now())
-        status = {
-            "status": session.status,
-            **timing,
-            "end_requested_by": session.end_requested_by_id,
-            "scheduled_end": session.scheduled_end,
-        }
-        return Response(SessionStatusSerializer(status).data)
+        # SessionStatusSerializer's answer, from one values() row (sessions_app/renderings.py).
+        row = selectors.session_status_values(user=request.user, session_id=session_id)
+        return Response(renderings.session_status_row(row, now=timezone.now()))
 
 
 class SessionCancelApi(APIView):

@@ -24,7 +24,7 @@ from django.utils import timezone
 
 from accounts.models import CoachProfile, User
 from config.api.errors import NotFoundError
-from sessions_app import registry
+from sessions_app import registry, renderings
 from sessions_app.errors import ReportNotAvailable
 from sessions_app.models import Appointment, Session, SessionLog, SessionReport
 from sessions_app.services.policy import MAX_BUFFER_MINUTES
@@ -54,6 +54,19 @@ def session_list_for_user(*, user: User, filters: dict | None = None) -> QuerySe
     if end := filters.get("to"):
         qs = qs.filter(scheduled_start__lt=end)
     return qs.order_by("-scheduled_start", "-number")
+
+
+def session_status_values(*, user: User, session_id) -> dict:
+    """What ``GET sessions/{id}/status`` shows of one of the user's sessions, as a ``values()`` row
+    (``renderings.STATUS_COLUMNS``): one table, no joins, no ordering; 404 for anyone else's."""
+    rows = list(
+        Session.objects.filter(Q(coach=user) | Q(customer=user), pk=session_id)
+        .order_by()
+        .values(*renderings.STATUS_COLUMNS)[:1]
+    )
+    if not rows:
+        raise NotFoundError("No such session.")
+    return rows[0]
 
 
 def session_get_for_user(*, user: User, session_id) -> Session:

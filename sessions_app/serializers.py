@@ -11,6 +11,7 @@ from config.api.contract import request_rules
 from config.api.fields import StrictDateTimeField
 from sessions_app import registry, schema_rules
 from sessions_app.models import Appointment, PostponeRequest, ProblemReport, Session, SessionLog
+from sessions_app.renderings import attendance, can_start, session_timing
 from sessions_app.selectors import SessionReportView
 
 if TYPE_CHECKING:  # for the annotation only: importing it loads the services package, which imports this module
@@ -69,6 +70,9 @@ class AttendanceSerializer(serializers.Serializer):
 
 
 class SessionSerializer(serializers.ModelSerializer):
+    # The definition of a session's answer. The session list renders plain rows the same way
+    # (sessions_app/renderings.py); a field added here goes there too (tests/sessions_app/test_renderings.py).
+
     number = serializers.CharField(source="display_number", read_only=True)
     coach = PersonSerializer(read_only=True)
     customer = PersonSerializer(read_only=True)
@@ -121,9 +125,7 @@ class SessionSerializer(serializers.ModelSerializer):
 
     @extend_schema_field(AttendanceSerializer(allow_null=True))
     def get_attendance(self, session: Session) -> dict | None:
-        if not session.attendance_coach:
-            return None
-        return {"coach": session.attendance_coach, "customer": session.attendance_customer}
+        return attendance(session)
 
     @extend_schema_field(serializers.ChoiceField(choices=Session.Outcome.choices, allow_null=True))
     def get_outcome(self, session: Session) -> str | None:
@@ -138,10 +140,7 @@ class SessionSerializer(serializers.ModelSerializer):
         return session.status == Session.Status.PENDING
 
     def get_can_start(self, session: Session) -> bool:
-        now = self._now()
-        if session.status == Session.Status.PENDING:
-            return session.join_window_open(now)
-        return session.is_active and now < session.hard_end
+        return can_start(session, self._now())
 
     def get_can_chat(self, session: Session) -> bool:
         return session.is_active
@@ -193,25 +192,6 @@ class SessionStatusSerializer(serializers.Serializer):
     duration_seconds = serializers.IntegerField()
     end_requested_by = serializers.UUIDField(allow_null=True)
     scheduled_end = serializers.DateTimeField()
-
-
-def session_timing(session: Session, now) -> dict:
-    """Seconds since the call started and until the session's scheduled end (never negative)."""
-    elapsed = int((now - session.started_at).total_seconds()) if session.started_at else 0
-    if session.ended_at and session.started_at:
-        elapsed = int((session.ended_at - session.started_at).total_seconds())
-    if session.is_final:
-        remaining = 0
-    elif session.status == Session.Status.PENDING:
-        # Not started: the whole duration is ahead (less if it starts late, near its end).
-        remaining = max(0, min(session.duration_minutes * 60, int((session.scheduled_end - now).total_seconds())))
-    else:
-        remaining = max(0, int((session.scheduled_end - now).total_seconds()))
-    return {
-        "elapsed_seconds": max(0, elapsed),
-        "remaining_seconds": remaining,
-        "duration_seconds": session.duration_minutes * 60,
-    }
 
 
 class ActorSerializer(serializers.Serializer):

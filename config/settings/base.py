@@ -147,6 +147,11 @@ else:
     DATABASES["default"]["CONN_MAX_AGE"] = env.int("DATABASE_CONN_MAX_AGE", default=0)
     DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
 # --- end of PostgreSQL connections -----------------------------------------------------------
+# Each web process runs its requests' Django code on this many threads (config/asgi_http.py): by
+# default as many as its database pool has connections, so a burst waits for a thread, holding nothing.
+WEB_THREADS = env.int("WEB_THREADS", default=DATABASES["default"].get("OPTIONS", {}).get("pool", {}).get("max_size", 8))
+if WEB_THREADS < 1:
+    raise ImproperlyConfigured("WEB_THREADS must be at least 1.")
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTH_USER_MODEL = "accounts.User"
