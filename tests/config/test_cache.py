@@ -12,7 +12,6 @@ import pytest
 from django.core.cache import caches
 from django.test import override_settings
 
-
 NAME = f"cache-test-{uuid.uuid4().hex[:8]}"
 
 
@@ -37,7 +36,7 @@ def _in_fresh_context_and_thread(fn):
 def test_backends_of_every_thread_and_context_share_one_client(redis_cache):
     def client():
         backend = redis_cache["default"]
-        return backend, backend._cache.get_client(write=True)  # noqa: SLF001
+        return backend, backend._cache.get_client(write=True)
 
     here_backend, here = client()
     there_backend, there = _in_fresh_context_and_thread(client)

@@ -42,9 +42,7 @@ def test_each_user_has_a_count_of_their_own(api, customer, outsider, three_a_min
 
 
 def test_the_count_lives_in_redis_with_an_expiry(api, customer, three_a_minute, redis_url):
-    with override_settings(
-        CACHES={"default": {"BACKEND": "config.cache.RedisCache", "LOCATION": redis_url}}
-    ):
+    with override_settings(CACHES={"default": {"BACKEND": "config.cache.RedisCache", "LOCATION": redis_url}}):
         cache.clear()
         try:
             responses = _hammer(api(customer), 4)
@@ -63,9 +61,7 @@ def test_on_redis_a_request_costs_one_pipelined_round_trip(customer, redis_url):
 
     from config.api.throttling import _hit
 
-    with override_settings(
-        CACHES={"default": {"BACKEND": "config.cache.RedisCache", "LOCATION": redis_url}}
-    ):
+    with override_settings(CACHES={"default": {"BACKEND": "config.cache.RedisCache", "LOCATION": redis_url}}):
         raw = redis_lib.Redis.from_url(redis_url)
 
         def calls(command: str) -> int:
