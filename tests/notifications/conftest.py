@@ -1,38 +1,11 @@
-"""Notifications test helpers: events emitted by hand, a real SMTP server, a local FCM.
-
-``emit`` writes the outbox event a service would write (SPEC 7 payload, the session as the API
-renders it). The services do not emit yet on this branch (the events issue adds that); once they
-do, the flows below that call ``emit`` after a service call should drop it (see each docstring).
-"""
+"""Notifications fixtures: a real SMTP server and a local FCM (events by hand: tests/helpers/events.py)."""
 
 from __future__ import annotations
 
 import pytest
-from django.db import transaction
 
-from events.services import event_emit
-from sessions_app.models import Session
-from sessions_app.serializers import SessionSerializer
 from tests.notifications.fake_fcm import FakeFcm, write_service_account
 from tests.notifications.smtp import SmtpSink
-
-
-def session_payload(session: Session) -> dict:
-    session = Session.objects.select_related("coach", "customer").get(pk=session.pk)
-    return dict(SessionSerializer(session).data)
-
-
-def emit(type_: str, session: Session, *, actor=None, previous: dict | None = None):
-    """Write ``type_`` for ``session`` as SPEC 7 shapes it; its consumers run after the commit."""
-    actor_data = None if actor is None else {"id": str(actor.pk), "role": actor.role}
-    data = {"session": session_payload(session), "actor": actor_data, "previous": previous or {}}
-    with transaction.atomic():
-        return event_emit(type=type_, data=data, session_id=session.pk)
-
-
-@pytest.fixture
-def emit_event():
-    return emit
 
 
 @pytest.fixture
@@ -44,7 +17,7 @@ def smtp_server():
 
 
 def email_settings_from_url(settings, url: str) -> None:
-    """Apply ``EMAIL_URL`` the way config/settings.py reads it (django-environ's parser)."""
+    """Apply ``EMAIL_URL`` the way config/settings/rules.py reads it (django-environ's parser)."""
     import environ
 
     config = environ.Env.email_url_config(url)

@@ -17,7 +17,7 @@ from notifications.models import Delivery, Notification
 from notifications.services import send_due_notifications
 from sessions_app.models import Session
 from tests.factories import AppointmentFactory, RatingFactory, RecordingFactory
-from tests.notifications.conftest import emit
+from tests.helpers.events import emit
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
