@@ -69,7 +69,8 @@ def _build() -> None:
 
 
 def main() -> None:
-    from accounts.models import User
+    from accounts.models import CoachProfile, User
+    from availability.services.schedule import MAX_HORIZON_DAYS
     from sessions_app.models import Appointment, Session
 
     call_command("migrate", verbosity=0)
@@ -86,10 +87,13 @@ def main() -> None:
         .select_related("coach", "customer")
         .order_by("customer__email")
     )
-    # The contested slot: a new one each run, after every slot the coach already has.
+    # The contested slot: a new one each run, after every slot the coach already has. Runs add one
+    # a run, so the coach takes bookings up to the longest horizon (the default, 28 days, would
+    # refuse the slot as too far ahead once earlier runs' slots fill the month).
     contested_coach = User.objects.get(email=f"coach99@{DOMAIN}")
+    CoachProfile.objects.filter(user=contested_coach).update(booking_horizon_days=MAX_HORIZON_DAYS)
     last = Appointment.objects.filter(coach=contested_coach).order_by("-end").values_list("end", flat=True).first()
-    start = max(last or timezone.now(), timezone.now() + timedelta(days=30)).replace(second=0, microsecond=0)
+    start = max(last or timezone.now(), timezone.now() + timedelta(days=2)).replace(second=0, microsecond=0)
     slot = Appointment.objects.create(
         coach=contested_coach, start=start + timedelta(hours=1), duration_minutes=60, end=start + timedelta(hours=2)
     )
