@@ -12,10 +12,20 @@ from config.settings.base import DEBUG, MEDIA_ROOT, env, env_bool
 # --- Redis: broker, cache, throttling, channel layer -------------------------------
 REDIS_URL = env.str("REDIS_URL", default="")
 
+
+def redis_channel_layer(url: str) -> dict:
+    """The Channels layer on Redis at ``url``. A socket's consumer waits on Redis with a blocking pop of
+    5 s (channels-redis' ``brpop_timeout``); redis-py 8 reads with a 5 s socket timeout by default, so
+    an idle socket's pop raced it and the consumer died with TimeoutError. The read timeout must
+    outlast the pop; a Redis that is down still fails within seconds."""
+    host = {"address": url, "socket_connect_timeout": 2, "socket_timeout": 15}
+    return {"BACKEND": "channels_redis.core.RedisChannelLayer", "CONFIG": {"hosts": [host]}}
+
+
 if REDIS_URL:
     # One Redis client and pool per process, whatever the thread or request (config/cache.py).
     CACHES = {"default": {"BACKEND": "config.cache.RedisCache", "LOCATION": REDIS_URL}}
-    CHANNEL_LAYERS = {"default": {"BACKEND": "channels_redis.core.RedisChannelLayer", "CONFIG": {"hosts": [REDIS_URL]}}}
+    CHANNEL_LAYERS = {"default": redis_channel_layer(REDIS_URL)}
 else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
     CHANNEL_LAYERS = {"default": {"BACKEND": "channels.layers.InMemoryChannelLayer"}}

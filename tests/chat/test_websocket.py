@@ -9,6 +9,7 @@ from knox.models import AuthToken
 from rest_framework.test import APIClient
 
 from config.asgi import application
+from config.settings.services import redis_channel_layer
 from sessions_app.models import Session
 from tests.chat import files
 from tests.helpers.chat import messages_url, upload
@@ -203,6 +204,28 @@ def test_events_of_other_sessions_are_not_delivered(api, other_coach, customer, 
         res = await sync_to_async(client.post)(messages_url(other), {"text": "elsewhere"}, format="json")
         assert res.status_code == 201
         assert await comm.receive_nothing(timeout=0.3)
+        await comm.disconnect()
+
+    async_to_sync(scenario)()
+
+
+def test_an_idle_socket_outlives_the_redis_layers_blocking_pop(api, settings, redis_url, live_session, coach, customer):
+    """The project's own layer settings: a socket with nothing to receive for longer than the layer's
+    5 s blocking pop (and redis-py's default 5 s read timeout) stays open and still gets the next push."""
+    layer = redis_channel_layer(redis_url)
+    layer["CONFIG"]["prefix"] = f"test-idle-{uuid.uuid4().hex[:8]}"
+    settings.CHANNEL_LAYERS = {"default": layer}
+    token = token_for(coach)
+    client = api(customer)
+
+    async def scenario():
+        comm = communicator(live_session.id, token)
+        assert (await comm.connect())[0]
+        assert await comm.receive_nothing(timeout=7.5)  # past one blocking pop and its read timeout
+        res = await sync_to_async(client.post)(messages_url(live_session), {"text": "after a pause"}, format="json")
+        assert res.status_code == 201
+        event = await comm.receive_json_from(timeout=5)
+        assert event == {"type": "message.created", "message": res.json()}
         await comm.disconnect()
 
     async_to_sync(scenario)()
