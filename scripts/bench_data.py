@@ -87,9 +87,8 @@ def main() -> None:
         .select_related("coach", "customer")
         .order_by("customer__email")
     )
-    # The contested slot: a new one each run, after every slot the coach already has. Runs add one
-    # a run, so the coach takes bookings up to the longest horizon (the default, 28 days, would
-    # refuse the slot as too far ahead once earlier runs' slots fill the month).
+    # The contested slot: a new one each run, after every slot the coach already has. As runs add up,
+    # those slots reach past the default 28-day booking horizon, so this coach takes the longest one.
     contested_coach = User.objects.get(email=f"coach99@{DOMAIN}")
     CoachProfile.objects.filter(user=contested_coach).update(booking_horizon_days=MAX_HORIZON_DAYS)
     last = Appointment.objects.filter(coach=contested_coach).order_by("-end").values_list("end", flat=True).first()

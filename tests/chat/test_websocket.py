@@ -209,12 +209,17 @@ def test_events_of_other_sessions_are_not_delivered(api, other_coach, customer, 
     async_to_sync(scenario)()
 
 
+def _project_redis_layer(redis_url: str, prefix: str) -> dict:
+    """The layer as production configures it, on the test's Redis, under a prefix of this test's own."""
+    layer = redis_channel_layer(redis_url)
+    layer["CONFIG"]["prefix"] = f"{prefix}-{uuid.uuid4().hex[:8]}"
+    return layer
+
+
 def test_an_idle_socket_outlives_the_redis_layers_blocking_pop(api, settings, redis_url, live_session, coach, customer):
     """The project's own layer settings: a socket with nothing to receive for longer than the layer's
     5 s blocking pop (and redis-py's default 5 s read timeout) stays open and still gets the next push."""
-    layer = redis_channel_layer(redis_url)
-    layer["CONFIG"]["prefix"] = f"test-idle-{uuid.uuid4().hex[:8]}"
-    settings.CHANNEL_LAYERS = {"default": layer}
+    settings.CHANNEL_LAYERS = {"default": _project_redis_layer(redis_url, "test-idle")}
     token = token_for(coach)
     client = api(customer)
 
@@ -232,12 +237,7 @@ def test_an_idle_socket_outlives_the_redis_layers_blocking_pop(api, settings, re
 
 
 def test_delivery_over_the_redis_channel_layer(api, settings, redis_url, live_session, coach, customer):
-    settings.CHANNEL_LAYERS = {
-        "default": {
-            "BACKEND": "channels_redis.core.RedisChannelLayer",
-            "CONFIG": {"hosts": [redis_url], "prefix": f"test-chat-{uuid.uuid4().hex[:8]}"},
-        }
-    }
+    settings.CHANNEL_LAYERS = {"default": _project_redis_layer(redis_url, "test-chat")}
     token = token_for(coach)
     client = api(customer)
 
