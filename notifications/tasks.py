@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from celery import shared_task
+from celery import current_app, shared_task
 from django.contrib.auth import get_user_model
 
 from notifications import services
@@ -10,13 +10,15 @@ from notifications.services.delivery import backoff_for
 
 
 @shared_task(name="notifications.tasks.deliver_notifications", acks_late=True)
-def deliver_notifications(notification_ids: list[str]) -> int:
-    return services.deliveries_send(notification_ids=notification_ids).sent
+def deliver_notifications(notification_ids: list[str] | None = None, delivery_ids: list[str] | None = None) -> int:
+    return services.deliveries_send(notification_ids=notification_ids, delivery_ids=delivery_ids).sent
 
 
 @shared_task(name="notifications.tasks.send_due_notifications")
 def send_due_notifications() -> int:
-    return services.send_due_notifications().sent
+    # On a broker, every worker process sends a share of the due batches; eager, this one sends all.
+    result = services.send_due_notifications(fan_out=not current_app.conf.task_always_eager)
+    return result.sent + result.queued
 
 
 @shared_task(name="notifications.tasks.send_account_email", bind=True, acks_late=True, max_retries=5)

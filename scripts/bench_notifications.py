@@ -50,6 +50,9 @@ from django.utils import timezone  # noqa: E402
 
 REMINDERS = int(os.environ.get("BENCH_REMINDERS", "10000"))
 BOOKINGS = int(os.environ.get("BENCH_BOOKINGS", "100"))
+# What to run: "process" (one send_due_notifications here), "floor", "workers" (beat's task on a
+# worker's processes), "booking".
+PARTS = os.environ.get("BENCH_PARTS", "process,floor,workers,booking").split(",")
 WORKER_NICE = int(os.environ.get("BENCH_WORKER_NICE", os.environ.get("WORKER_NICE", "10")))
 
 
@@ -241,6 +244,89 @@ def bench_due_reminders(n: int, tag: str, fakes: Fakes) -> None:
     )
 
 
+def _children(pid: int) -> list[int]:
+    with open(f"/proc/{pid}/task/{pid}/children") as handle:
+        return [int(child) for child in handle.read().split()]
+
+
+def _rss_of(pid: int) -> int:
+    with open(f"/proc/{pid}/statm") as handle:
+        return int(handle.read().split()[1]) * os.sysconf("SC_PAGE_SIZE")
+
+
+@contextlib.contextmanager
+def _broker(queue: str):
+    """This process sends its tasks to Redis, on ``queue``, as a web process or beat does."""
+    from config.celery import app
+
+    keys = ("broker_url", "task_always_eager", "task_default_queue")
+    old = {key: app.conf.get(key) for key in keys}
+    app.conf.update(broker_url=os.environ["REDIS_URL"], task_always_eager=False, task_default_queue=queue)
+    try:
+        yield app
+    finally:
+        app.conf.update(old)
+
+
+def bench_due_reminders_on_workers(n: int, tag: str, fakes: Fakes, worker, app) -> None:
+    """Beat's way: the ``send_due_notifications`` task goes to the broker; a worker process releases
+    the due rows and hands each batch to a ``deliver_notifications`` task, which every worker
+    process takes in turn. Timed from the enqueue until the database shows every delivery sent;
+    CPU and memory are the worker's (its main process and its children)."""
+    from notifications.models import Delivery, Notification
+
+    _fixture(n, tag)
+    mails_before, pushes_before = fakes.stats()
+    pushes_before = len(pushes_before)
+    mine = Delivery.objects.filter(notification__recipient__email__startswith=f"{tag}-")
+    pids = [worker.pid, *_children(worker.pid)]
+    base_rss = sum(_rss_of(pid) for pid in pids[1:])
+    peak = base_rss
+    cpu0, (smtp0, fcm0) = sum(_cpu_seconds(pid) for pid in pids), fakes.cpu()
+    t0 = time.perf_counter()
+    app.send_task("notifications.tasks.send_due_notifications")
+    deadline = t0 + 600
+    while time.perf_counter() < deadline:
+        time.sleep(0.25)
+        peak = max(peak, sum(_rss_of(pid) for pid in pids[1:]))
+        if mine.filter(status="SENT").count() >= 2 * n:
+            break
+    elapsed = time.perf_counter() - t0
+    cpu, (smtp_cpu, fcm_cpu) = sum(_cpu_seconds(pid) for pid in pids) - cpu0, fakes.cpu()
+    mails_after, pushes = fakes.stats()
+    pushed = Counter(pushes[pushes_before:])
+    sent = Notification.objects.filter(recipient__email__startswith=f"{tag}-", state="SENT").count()
+    once = (
+        sent == n
+        and mine.filter(status="SENT", attempts=1).count() == 2 * n
+        and len(pushed) == n
+        and set(pushed.values()) == {1}
+        and mails_after - mails_before == n
+    )
+    print(
+        f"{n:>6} due reminders on the worker ({len(pids) - 1} processes) -> {mails_after - mails_before} e-mails + "
+        f"{len(pushed)} pushes in {elapsed:6.1f} s ({n / elapsed:5.0f}/s)   "
+        f"worker RSS +{(peak - base_rss) / 2**20:5.1f} MiB during the run   "
+        f"CPU s: worker {cpu:5.1f}, SMTP server {smtp_cpu - smtp0:5.1f}, FCM server {fcm_cpu - fcm0:5.1f}   "
+        f"each once: {'yes' if once else 'NO'}"
+    )
+
+
+def due_reminders_on_workers(fakes: Fakes) -> None:
+    if connection.vendor != "postgresql" or not os.environ.get("REDIS_URL"):
+        print("due reminders on the worker: needs PostgreSQL and REDIS_URL; skipped")
+        return
+    processes = int(os.environ.get("BENCH_WORKER_PROCESSES", str(os.cpu_count() or 2)))
+    queue = f"{os.environ.get('CELERY_TASK_DEFAULT_QUEUE') or 'bench'}-due-{os.getpid()}"
+    with _broker(queue) as app, _worker_process(queue, True, concurrency=processes) as worker:
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline and len(_children(worker.pid)) < processes:
+            time.sleep(0.2)
+        time.sleep(3)  # let the children connect
+        bench_due_reminders_on_workers(max(REMINDERS // 5, 200), "wwarm", fakes, worker, app)
+        bench_due_reminders_on_workers(REMINDERS, "wfull", fakes, worker, app)
+
+
 def bench_floor(n: int, fakes: Fakes) -> None:
     """The least the sending can cost here: ``n`` e-mails (built by the same ``build_email``) and ``n``
     pushes to the same servers on the same threads, each thread one SMTP session and one HTTP session;
@@ -284,9 +370,10 @@ def bench_floor(n: int, fakes: Fakes) -> None:
 
 
 @contextlib.contextmanager
-def _worker_process(queue: str, enabled: bool):
+def _worker_process(queue: str, enabled: bool, concurrency: int = 0):
     """``celery worker`` in its own process, on the benchmark's database and its own queue, at the
-    CPU priority ``make worker`` gives it (``WORKER_NICE``; ``BENCH_WORKER_NICE`` overrides it here)."""
+    CPU priority ``make worker`` gives it (``WORKER_NICE``; ``BENCH_WORKER_NICE`` overrides it here):
+    the solo pool, or with ``concurrency`` the prefork pool of ``make worker`` with that many children."""
     import subprocess
 
     db = settings.DATABASES["default"]
@@ -303,7 +390,8 @@ def _worker_process(queue: str, enabled: bool):
     }
     celery = str(Path(sys.executable).with_name("celery"))
     process = subprocess.Popen(  # noqa: S603 - this project's own worker, fixed arguments
-        [celery, "-A", "config", "worker", "-P", "solo", "-Q", queue, "--loglevel=WARNING"],
+        [celery, "-A", "config", "worker", "-Q", queue, "--loglevel=WARNING"]
+        + (["-P", "prefork", "-c", str(concurrency)] if concurrency else ["-P", "solo"]),
         env=env,
         cwd=str(Path(__file__).resolve().parent.parent),
         preexec_fn=lambda: os.nice(WORKER_NICE),
@@ -424,10 +512,15 @@ def main() -> None:
             f"SMTP 127.0.0.1:{fakes.smtp_port}, FCM {fakes.fcm_url} (two other processes); "
             f"{settings.NOTIFICATION_SEND_THREADS} sending threads"
         )
-        bench_due_reminders(max(REMINDERS // 5, 200), "warm", fakes)
-        bench_due_reminders(REMINDERS, "full", fakes)
-        bench_floor(REMINDERS, fakes)
-        bench_booking(BOOKINGS)
+        if "process" in PARTS:
+            bench_due_reminders(max(REMINDERS // 5, 200), "warm", fakes)
+            bench_due_reminders(REMINDERS, "full", fakes)
+        if "floor" in PARTS:
+            bench_floor(REMINDERS, fakes)
+        if "workers" in PARTS:
+            due_reminders_on_workers(fakes)
+        if "booking" in PARTS:
+            bench_booking(BOOKINGS)
         peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
         load = " ".join(f"{x:.1f}" for x in os.getloadavg())
         print(f"peak resident memory of the process: {peak:.0f} MiB; load average at the end {load}")

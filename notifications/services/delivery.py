@@ -49,9 +49,10 @@ class SendResult:
     failed: int = 0
     retrying: int = 0
     skipped: int = 0
+    queued: int = 0  # handed to worker tasks (``send_due_notifications(fan_out=True)``)
 
     def add(self, other: SendResult) -> None:
-        for name in ("sent", "failed", "retrying", "skipped"):
+        for name in ("sent", "failed", "retrying", "skipped", "queued"):
             setattr(self, name, getattr(self, name) + getattr(other, name))
 
 

@@ -18,7 +18,7 @@ from sessions_app.errors import (
     OutsideJoinWindow,
 )
 from sessions_app.events import session_event_emit
-from sessions_app.models import PostponeRequest, Session
+from sessions_app.models import Session
 from sessions_app.services._common import (
     NO_SHOW,
     Action,
@@ -36,6 +36,7 @@ from sessions_app.services.encryption import (
     session_media_encryption,
     session_media_encryption_get,
 )
+from sessions_app.services.postpone import postpone_requests_expire_with_session
 
 
 def session_cancel(
@@ -64,15 +65,13 @@ def session_cancel(
             late_cancellation=late,
             **calendar_changed(),
         )
-        # A proposal for a session that is gone holds its slot no longer.
-        PostponeRequest.objects.filter(session=session, status=PostponeRequest.Status.PENDING).update(
-            status=PostponeRequest.Status.EXPIRED, answered_at=now
-        )
         text = f"{reason} (late cancellation)".strip() if late else reason
         log_action(session=session, action=Action.CANCELLED, actor=actor, text=text, now=now)
         session_event_emit(
             type="session.cancelled", session=session, actor=actor, previous={"status": Status.PENDING}, now=now
         )
+        # A proposal for a session that is gone holds its slot no longer (its event after the cancel's).
+        postpone_requests_expire_with_session(session=session, actor=actor, now=now)
         send_after_commit(signals.session_cancelled, signals.session_updated, session_id=session.pk, actor=actor)
     return session
 

@@ -164,6 +164,21 @@ def postpone_request_withdraw(*, request: PostponeRequest, actor: User, now: dat
     return request
 
 
+def postpone_requests_expire_with_session(*, session: Session, actor: User | None, now: datetime) -> int:
+    """Inside the cancel's transaction, the session already ``CANCELLED``: its open request holds its
+    slot no longer. Each one gets its ``session.postpone_expired`` event (webhooks learn the request
+    is over), with the cancelled session in it: the cancellation notice already tells the people, so
+    the planner sends nothing more for it."""
+    expired = 0
+    for request in PostponeRequest.objects.filter(session=session, status=Status.PENDING):
+        if PostponeRequest.objects.filter(pk=request.pk, status=Status.PENDING).update(
+            status=Status.EXPIRED, answered_at=now
+        ):
+            _emit("session.postpone_expired", request, actor=actor)
+            expired += 1
+    return expired
+
+
 def postpone_requests_expire_due(*, now: datetime | None = None) -> int:
     """Expire open requests past their time, or whose session starts within the booking notice.
     Idempotent: each is one conditional update from ``PENDING``; a second run finds nothing."""

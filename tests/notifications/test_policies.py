@@ -222,6 +222,17 @@ def test_an_expired_proposal_tells_both_that_the_session_stays(api, coach, custo
     assert to_customer.body == to_coach.body == f"Session {session.display_number} stays on {stays} (UTC)."
 
 
+def test_a_cancel_with_an_open_proposal_sends_the_cancellation_not_an_expiry(api, coach, customer):
+    session = _book(api, customer, coach)
+    slot = AppointmentFactory(coach=coach, start=_at(72))
+    _propose(api(coach), session, slot)
+    res = api(customer).post(f"/api/v1/sessions/{session.pk}/cancel", {"reason": "sorry"}, format="json")
+    assert res.status_code == 200
+    assert [n.kind for n in _policy_inbox(coach)] == []
+    assert [n.kind for n in _policy_inbox(customer)] == [Kind.POSTPONE_REQUESTED]
+    assert Notification.objects.filter(recipient=coach, kind=Kind.SESSION_CANCELLED).count() == 1
+
+
 def test_an_accept_that_rolls_back_tells_nobody_and_keeps_the_plan(api, coach, customer):
     session = _book(api, customer, coach)
     slot = AppointmentFactory(coach=coach, start=_at(72))

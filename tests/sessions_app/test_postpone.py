@@ -186,6 +186,12 @@ def test_cancelling_the_session_releases_its_hold(api, coach, customer, booked, 
         == 200
     )
     assert PostponeRequest.objects.get(pk=request_id).status == "EXPIRED"
+    # Webhook consumers learn the request is over, after the cancel, with the canceller as actor.
+    types = list(Event.objects.filter(session_id=booked.id).order_by("created_at").values_list("type", flat=True))
+    assert types[-2:] == ["session.cancelled", "session.postpone_expired"]
+    expired = Event.objects.get(type="session.postpone_expired")
+    assert expired.data["postpone_request"]["status"] == "EXPIRED"
+    assert expired.data["session"]["status"] == "CANCELLED" and expired.data["actor"]["id"] == str(customer.pk)
     taker = api(CustomerFactory()).post(
         "/api/v1/sessions", {"type": "SCHEDULED", "appointment_id": str(other_slot.id)}, format="json"
     )
