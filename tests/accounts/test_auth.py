@@ -6,6 +6,7 @@ from datetime import datetime, timedelta
 
 import pytest
 from django.utils import timezone
+from knox.crypto import hash_token
 from knox.models import AuthToken
 from rest_framework.test import APIClient
 
@@ -215,3 +216,23 @@ def test_token_answers_are_never_cached(anon_client, customer):
     assert res.status_code == 200
     assert "no-store" in res["Cache-Control"]
     assert "private" in res["Cache-Control"]
+
+
+def test_the_compiled_token_lookup_builds_what_the_queryset_builds(customer, django_assert_num_queries):
+    """One query, and the same token and user, field for field (datetimes converted the same way on
+    SQLite and PostgreSQL), as ``select_related("user")`` would give."""
+    from config.api.authentication import token_with_user
+
+    _, raw = AuthToken.objects.create(user=customer)
+    digest = hash_token(raw)
+    expected = AuthToken.objects.select_related("user").get(digest=digest)
+    with django_assert_num_queries(1):
+        token = token_with_user(digest)
+        assert token.user.email == customer.email  # loaded with the token: no second query
+    assert token_with_user("0" * 128) is None
+
+    def fields(obj) -> dict:
+        return {f.attname: getattr(obj, f.attname) for f in obj._meta.concrete_fields}
+
+    assert fields(token) == fields(expected) and fields(token.user) == fields(expected.user)
+    assert token.expiry.tzinfo is not None and not token._state.adding and token._state.db == "default"
