@@ -23,20 +23,17 @@ migrate: install
 seed: migrate
 	$(BIN)/python manage.py seed_demo
 
-# The same server as production (uvicorn, HTTP and WebSocket), one process that reloads on changes.
+# Production's two servers (scripts/run.sh), reloading on changes: HTTP (gunicorn) on PORT, WebSockets
+# (uvicorn) on PORT + 1.
 run: seed
-	$(BIN)/uvicorn config.asgi:application --host $(HOST) --port $(PORT) --reload \
-		--loop uvloop --http httptools --reload-dir accounts --reload-dir chat --reload-dir config \
-		--reload-dir events --reload-dir integrations --reload-dir ratings --reload-dir recordings \
-		--reload-dir sessions_app --reload-dir templates --reload-dir availability --reload-dir notifications \
-		--reload-dir privacy --reload-dir webhooks --reload-dir demo
+	VENV_BIN=$(BIN) HOST=$(HOST) PORT=$(PORT) scripts/run.sh
 
-# Production web process: migrations, static files for WhiteNoise, then scripts/serve.sh
-# (uvicorn, WEB_CONCURRENCY workers, HTTP and WebSocket on PORT; 0.0.0.0 unless HOST is set).
+# Production web processes: migrations, static files for WhiteNoise, then scripts/serve.sh (gunicorn,
+# WEB_CONCURRENCY sync workers, HTTP on PORT; uvicorn, WebSockets on WS_PORT = PORT + 1; 0.0.0.0 unless SERVE_HOST).
 serve: install
 	$(BIN)/python manage.py migrate --noinput
 	$(BIN)/python manage.py collectstatic --noinput -v0
-	HOST=$${SERVE_HOST:-0.0.0.0} PORT=$(PORT) scripts/serve.sh
+	VENV_BIN=$(BIN) HOST=$${SERVE_HOST:-0.0.0.0} PORT=$(PORT) scripts/serve.sh
 
 test: install
 	$(BIN)/python -m pytest $(PYTEST_ARGS)

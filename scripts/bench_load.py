@@ -58,8 +58,8 @@ ROUNDS = int(os.environ.get("BENCH_ROUNDS", "3"))
 # empty: only the server families.
 PATHS = [p for p in os.environ["BENCH_PATHS"].split(";") if p] if "BENCH_PATHS" in os.environ else None
 PORT = int(os.environ.get("BENCH_PORT", "18010"))
-# `make serve` answers WebSockets on the HTTP port unless its WS_PORT says otherwise.
-WS_PORT = int(os.environ.get("BENCH_WS_PORT", str(PORT)))
+# `make serve` answers WebSockets on a port of their own (uvicorn), HTTP on PORT (gunicorn).
+WS_PORT = int(os.environ.get("BENCH_WS_PORT", str(PORT + 1)))
 # As the proxy in front of production says for a request that came over TLS (SECURE_PROXY_SSL_HEADER).
 PROXY_HEADERS = {"X-Forwarded-Proto": "https"}
 
@@ -98,7 +98,7 @@ def serve_command(kind: str, port: int) -> list[list[str]]:
             [str(BIN / "uvicorn"), "bench_asgi_stock:application", "--host", host, "--port", p, "--workers", w,
              "--loop", "uvloop", "--http", "httptools", "--no-access-log", "--log-level", "warning"],
         ],
-        # WSGI: HTTP only (WebSockets would need an ASGI server on a second port).
+        # WSGI: HTTP only (`make serve` runs this one, with uvicorn for WebSockets on a second port).
         "gunicorn": [[*gunicorn, "config.wsgi:application", "-k", "sync"]],
         "gunicorn-gthread": [[*gunicorn, "config.wsgi:application", "-k", "gthread", "--threads", "4"]],
         "gunicorn-uvicorn": [[*gunicorn, "config.asgi:application", "-k", "uvicorn.workers.UvicornWorker"]],

@@ -1,6 +1,6 @@
-"""Memory and time of one large chat upload through a real ASGI server; prints figures, asserts nothing.
+"""Memory and time of one large chat upload through a real server; prints figures, asserts nothing.
 
-    .venv/bin/python scripts/bench_upload.py                 # uvicorn and daphne, a 90 MiB video
+    .venv/bin/python scripts/bench_upload.py                 # gunicorn, uvicorn and daphne, a 90 MiB video
     BENCH_UPLOAD_MIB=30 BENCH_SERVERS=uvicorn .venv/bin/python scripts/bench_upload.py
 
 For each server it sets up a throwaway SQLite database with a running session, starts the server
@@ -137,9 +137,7 @@ def run(server: str) -> None:
                 "-b",
                 f"127.0.0.1:{port}",
                 "-k",
-                "gthread",
-                "--threads",
-                "4",
+                "sync",
                 "--log-level",
                 "warning",
             ],  # fmt: skip
@@ -147,6 +145,11 @@ def run(server: str) -> None:
         proc = subprocess.Popen(command, cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         try:
             _wait_for(port)
+            # One small request first: a gunicorn worker loads Django on its first request, uvicorn at start.
+            warm = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
+            warm.request("GET", "/api/v1/health")
+            warm.getresponse().read()
+            warm.close()
             idle = _peak_rss_mib(proc.pid)
             boundary = "benchboundary"
             head = (

@@ -30,6 +30,22 @@ else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
     CHANNEL_LAYERS = {"default": {"BACKEND": "channels.layers.InMemoryChannelLayer"}}
 
+# `make run` without Redis (config/channel_forward.py): its HTTP process forwards pushes to the
+# WebSocket process (CHANNEL_LAYER_FORWARD_URL), which takes them with the shared secret.
+CHANNEL_LAYER_FORWARD_URL = env.str("CHANNEL_LAYER_FORWARD_URL", default="")
+CHANNEL_LAYER_FORWARD_SECRET = env.str("CHANNEL_LAYER_FORWARD_SECRET", default="")
+if (CHANNEL_LAYER_FORWARD_URL or CHANNEL_LAYER_FORWARD_SECRET) and (REDIS_URL or not DEBUG):
+    raise ImproperlyConfigured("CHANNEL_LAYER_FORWARD_* are for `make run` only: development without REDIS_URL.")
+if CHANNEL_LAYER_FORWARD_URL:
+    if len(CHANNEL_LAYER_FORWARD_SECRET) < 16:
+        raise ImproperlyConfigured("CHANNEL_LAYER_FORWARD_URL needs CHANNEL_LAYER_FORWARD_SECRET (16 characters or more).")
+    CHANNEL_LAYERS = {
+        "default": {
+            "BACKEND": "config.channel_forward.ForwardingChannelLayer",
+            "CONFIG": {"url": CHANNEL_LAYER_FORWARD_URL, "secret": CHANNEL_LAYER_FORWARD_SECRET},
+        }
+    }
+
 # The broker may be another Redis than the cache's (and fail on its own): CELERY_BROKER_URL, default REDIS_URL.
 CELERY_BROKER_URL = env.str("CELERY_BROKER_URL", default="").strip() or REDIS_URL or "memory://"
 CELERY_RESULT_BACKEND = None
