@@ -13,6 +13,7 @@ from accounts.selectors import coach_get
 from config.api.contract import NOT_BLANK
 from config.api.errors import NotFoundError, PermissionDeniedError
 from config.api.idempotency import IdempotentMixin
+from config.api.pagination import ValuesPage
 from config.api.schema import errors
 from sessions_app import registry, renderings, selectors, services
 from sessions_app.models import Session
@@ -140,7 +141,7 @@ class SessionListApi(IdempotentMixin, ListAPIView):
     def get(self, request, *args, **kwargs):
         # SessionSerializer's answer, written from values() rows of the columns it shows
         # (sessions_app/renderings.py): no model instances, no per-field serializer calls.
-        page = self.paginate_queryset(self.get_queryset().values(*renderings.LIST_COLUMNS))
+        page = self.paginate_queryset(ValuesPage(self.get_queryset(), *renderings.LIST_COLUMNS))
         return self.get_paginated_response(renderings.session_list_rows(page, now=timezone.now()))
 
     @extend_schema(

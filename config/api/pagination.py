@@ -25,6 +25,29 @@ def _check_page_size(paginator, request) -> None:
         )
 
 
+class ValuesPage:
+    """What a list paginates when it shows ``values()`` rows with columns of joined tables: the page's
+    rows come from ``queryset.values(*columns)``, the count from ``queryset`` itself. Counted through
+    the values query, PostgreSQL joined every related table for every row first (``GET sessions``:
+    2.0 ms instead of 0.5 ms for 2,000 sessions), though an inner join along a required foreign key
+    cannot change the count. Only for such columns: a nullable relation's rows are kept by a LEFT
+    JOIN either way."""
+
+    def __init__(self, queryset, *columns: str) -> None:
+        self.queryset = queryset
+        self.rows = queryset.values(*columns)
+        self.ordered = self.rows.ordered
+
+    def count(self) -> int:
+        return self.queryset.count()
+
+    def __getitem__(self, index):
+        return self.rows[index]
+
+    def __len__(self) -> int:
+        return self.count()
+
+
 class PageNumberPagination(pagination.PageNumberPagination):
     """``{"count", "next", "previous", "results"}`` with ``page`` and ``page_size`` (at most 100).
 

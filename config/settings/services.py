@@ -38,7 +38,9 @@ if (CHANNEL_LAYER_FORWARD_URL or CHANNEL_LAYER_FORWARD_SECRET) and (REDIS_URL or
     raise ImproperlyConfigured("CHANNEL_LAYER_FORWARD_* are for `make run` only: development without REDIS_URL.")
 if CHANNEL_LAYER_FORWARD_URL:
     if len(CHANNEL_LAYER_FORWARD_SECRET) < 16:
-        raise ImproperlyConfigured("CHANNEL_LAYER_FORWARD_URL needs CHANNEL_LAYER_FORWARD_SECRET (16 characters or more).")
+        raise ImproperlyConfigured(
+            "CHANNEL_LAYER_FORWARD_URL needs a CHANNEL_LAYER_FORWARD_SECRET of 16 characters or more."
+        )
     CHANNEL_LAYERS = {
         "default": {
             "BACKEND": "config.channel_forward.ForwardingChannelLayer",
