@@ -19,7 +19,7 @@ default db 4). It builds its data (scripts/bench_data.py), then:
 4. WebSocket fan-out: 200 sockets on 100 live sessions, one message posted in each session,
    delivery latency of ``message.created`` from the POST to each socket;
 5. PostgreSQL connections of the database: the most seen during the load, after it, after the
-   server stopped, against the pool total (workers x DATABASE_POOL_MAX_SIZE).
+   server stopped, against the pool total ((HTTP + WebSocket workers) x DATABASE_POOL_MAX_SIZE).
 Requests come as through the TLS-terminating proxy of production (``X-Forwarded-Proto: https``).
 Servers listen on ``BENCH_PORT`` (18010) and the next ten ports only; every load is bounded in time.
 """
@@ -50,6 +50,7 @@ REDIS_URL = os.environ.get("BENCH_REDIS_URL", "redis://127.0.0.1:6379/4")
 SECONDS = int(os.environ.get("BENCH_SECONDS", "4"))
 CONNECTIONS = [int(c) for c in os.environ.get("BENCH_CONNECTIONS", "16,64").split(",")]
 WORKERS = int(os.environ.get("WEB_CONCURRENCY", "2"))
+WS_WORKERS = int(os.environ.get("WS_CONCURRENCY", "1"))  # make serve's uvicorn, for WebSockets
 POOL_MAX = int(os.environ.get("DATABASE_POOL_MAX_SIZE", "8"))
 FAMILIES = "uvicorn,uvicorn-django,gunicorn,gunicorn-gthread,gunicorn-uvicorn,granian,granian-wsgi"
 COMPARE = [c for c in os.environ.get("BENCH_COMPARE", FAMILIES).split(",") if c]
@@ -290,7 +291,7 @@ def hot_paths(data: dict) -> None:
     watch.join()
     time.sleep(1)
     print(f"PostgreSQL connections: peak during load {watch.peak}, after the load {pg_connections()}, "
-          f"pool total {WORKERS * POOL_MAX}")  # fmt: skip
+          f"pool total {(WORKERS + WS_WORKERS) * POOL_MAX}")  # fmt: skip
 
 
 def contested_booking(data: dict) -> None:

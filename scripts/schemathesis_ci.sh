@@ -2,7 +2,8 @@
 # The schema is the contract: schemathesis fires generated requests at every operation of the served
 # schema, as anonymous, a customer and a coach, and fails on any server error or response that the
 # schema does not describe (status, body, headers, content type). A bounded number of examples per
-# operation keeps it to a few minutes. It runs its own server (uvicorn on 127.0.0.1:18021) on a
+# operation keeps it to a few minutes. It runs its own server (production's HTTP server, gunicorn, on
+# 127.0.0.1:18021) on a
 # throwaway SQLite database with the demo data; schemathesis.toml says what is expected (503
 # recording_unavailable without Agora credentials).
 set -euo pipefail
@@ -21,7 +22,8 @@ unset AGORA_CUSTOMER_ID AGORA_CUSTOMER_SECRET AGORA_WEBHOOK_SECRET
 
 .venv/bin/python manage.py migrate --noinput -v0
 .venv/bin/python manage.py seed_demo >/dev/null 2>&1
-.venv/bin/uvicorn config.asgi:application --host 127.0.0.1 --port "$PORT" --log-level warning &
+.venv/bin/gunicorn config.wsgi:application --bind "127.0.0.1:$PORT" --workers 1 --worker-class sync \
+    --timeout 120 --log-level warning &
 SERVER=$!
 for _ in $(seq 1 50); do curl -sf "http://127.0.0.1:$PORT/api/v1/health" >/dev/null && break; sleep 0.2; done
 
