@@ -23,6 +23,7 @@ ws=$!
   --worker-class sync --timeout "${WEB_TIMEOUT:-120}" --graceful-timeout 20 --forwarded-allow-ips "$TRUSTED" \
   --log-level "${GUNICORN_LOG_LEVEL:-warning}" &
 http=$!
+echo "serve: HTTP (gunicorn) on $HOST:$PORT, WebSockets (uvicorn) on $HOST:$WS_PORT; route /ws/ to the second" >&2
 
 stop() { kill -TERM "$ws" "$http" 2>/dev/null || true; }
 trap 'stop; wait; exit 0' INT TERM
