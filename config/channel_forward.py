@@ -15,13 +15,10 @@ from __future__ import annotations
 
 import asyncio
 import json
-import logging
 import urllib.request
 from hmac import compare_digest
 
 from channels.layers import BaseChannelLayer, get_channel_layer
-
-logger = logging.getLogger(__name__)
 
 PATH = "/internal/channel-layer"
 HEADER = "X-Channel-Layer-Secret"

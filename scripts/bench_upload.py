@@ -22,28 +22,12 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 PYTHON = sys.executable
 BIN = Path(PYTHON).parent
+sys.path.insert(0, str(ROOT))
+from tests.helpers.live_session import live_session_database  # noqa: E402
+
 MIB = 1024 * 1024
 UPLOAD_MIB = int(os.environ.get("BENCH_UPLOAD_MIB", "90"))
 SERVERS = os.environ.get("BENCH_SERVERS", "gunicorn,uvicorn,daphne").split(",")
-
-SETUP = """
-from datetime import timedelta
-from django.utils import timezone
-from knox.models import AuthToken
-from accounts.models import CoachProfile, User
-from accounts.services import coach_verify
-from sessions_app import services
-coach = User.objects.create_user(email="c@example.com", password="x-long-pass-1", role="coach")
-customer = User.objects.create_user(email="u@example.com", password="x-long-pass-1", role="customer")
-coach_verify(coach=coach)
-CoachProfile.objects.filter(user=coach).update(hourly_rate=60)
-coach = User.objects.get(pk=coach.pk)
-start = (timezone.now() - timedelta(minutes=1)).replace(second=0, microsecond=0)
-slot = services.appointment_create(coach=coach, start=start, duration_minutes=60, now=start - timedelta(hours=2))
-session = services.session_book_scheduled(customer=customer, appointment_id=slot.pk, now=start - timedelta(hours=2))
-services.session_start_call(session=session, actor=customer)
-print(session.pk, AuthToken.objects.create(user=customer)[1])
-"""
 
 
 def _box(kind: bytes, payload: bytes) -> bytes:
@@ -118,14 +102,7 @@ def run(server: str) -> None:
             "MEDIA_ROOT": f"{tmp}/media",
             "LOG_LEVEL": "WARNING",
         }
-        subprocess.run([PYTHON, "manage.py", "migrate", "-v0"], cwd=ROOT, env=env, check=True)
-        done = subprocess.run(
-            [PYTHON, "manage.py", "shell", "-c", SETUP], cwd=ROOT, env=env, capture_output=True, text=True
-        )
-        if done.returncode:
-            raise SystemExit(f"setting up the session failed:\n{done.stderr}")
-        out = done.stdout.split()
-        session_id, token = out[-2], out[-1]
+        session_id, token = live_session_database(env)
         port = int(os.environ.get("BENCH_PORT") or _free_port())
         command = {
             "uvicorn": [str(BIN / "uvicorn"), "config.asgi:application", "--port", str(port), "--log-level", "warning"],

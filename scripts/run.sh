@@ -29,10 +29,6 @@ ws=$!
 http=$!
 echo "HTTP on http://$HOST:$PORT (the API, /admin/, /api/docs/); WebSockets on ws://$HOST:$WS_PORT/ws/sessions/{id}/"
 
-stop() { kill -TERM "$ws" "$http" 2>/dev/null || true; }
-trap 'stop; wait; exit 0' INT TERM
-status=0
-wait -n "$ws" "$http" || status=$?
-stop
-wait || true
-exit "$status"
+# shellcheck source=lib/two_servers.sh
+. scripts/lib/two_servers.sh
+two_servers_wait

@@ -25,10 +25,6 @@ ws=$!
 http=$!
 echo "serve: HTTP (gunicorn) on $HOST:$PORT, WebSockets (uvicorn) on $HOST:$WS_PORT; route /ws/ to the second" >&2
 
-stop() { kill -TERM "$ws" "$http" 2>/dev/null || true; }
-trap 'stop; wait; exit 0' INT TERM
-status=0
-wait -n "$ws" "$http" || status=$?
-stop
-wait || true
-exit "$status"
+# shellcheck source=lib/two_servers.sh
+. scripts/lib/two_servers.sh
+two_servers_wait

@@ -57,9 +57,12 @@ def send_due_notifications(*, now: datetime | None = None, batch_size: int = 500
 
 def _fan_out(*, now: datetime, batch_size: int) -> SendResult:
     result = SendResult()
+    broker_up = True
     for released in release_batches(now=now, batch_size=batch_size):
         ids = [str(delivery.pk) for delivery in released]
-        if enqueue(DELIVER_TASK, delivery_ids=ids):
+        # Once the broker has refused, the rest is sent here too, without waiting on it again.
+        broker_up = broker_up and enqueue(DELIVER_TASK, delivery_ids=ids)
+        if broker_up:
             result.queued += len(ids)
         else:  # the broker is down: reminders are due now, not at the next sweep
             result.add(deliveries_send(delivery_ids=ids, now=now))

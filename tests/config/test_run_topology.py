@@ -17,29 +17,12 @@ from pathlib import Path
 
 import pytest
 
+from tests.helpers.live_session import live_session_database
 from tests.helpers.services import free_port
 
 ROOT = Path(__file__).resolve().parents[2]
 BIN = Path(sys.executable).parent
 
-SETUP = """
-from datetime import timedelta
-from django.utils import timezone
-from knox.models import AuthToken
-from accounts.models import CoachProfile, User
-from accounts.services import coach_verify
-from sessions_app import services
-coach = User.objects.create_user(email="c@example.com", password="x-long-pass-1", role="coach")
-customer = User.objects.create_user(email="u@example.com", password="x-long-pass-1", role="customer")
-coach_verify(coach=coach)
-CoachProfile.objects.filter(user=coach).update(hourly_rate=60)
-coach = User.objects.get(pk=coach.pk)
-start = (timezone.now() - timedelta(minutes=1)).replace(second=0, microsecond=0)
-slot = services.appointment_create(coach=coach, start=start, duration_minutes=60, now=start - timedelta(hours=2))
-session = services.session_book_scheduled(customer=customer, appointment_id=slot.pk, now=start - timedelta(hours=2))
-services.session_start_call(session=session, actor=customer)
-print(session.pk, AuthToken.objects.create(user=customer)[1])
-"""
 
 pytestmark = pytest.mark.skipif(sys.platform != "linux", reason="scripts/run.sh is bash on Linux")
 
@@ -56,11 +39,7 @@ def servers(tmp_path_factory):
         DATABASE_URL=f"sqlite:///{tmp}/run.sqlite3", MEDIA_ROOT=str(tmp / "media"), LOG_LEVEL="WARNING",
         DJANGO_SETTINGS_MODULE="config.settings", VENV_BIN=str(BIN),
     )  # fmt: skip
-    subprocess.run([sys.executable, "manage.py", "migrate", "-v0"], cwd=ROOT, env=env, check=True, timeout=300)
-    out = subprocess.run(
-        [sys.executable, "manage.py", "shell", "-c", SETUP], cwd=ROOT, env=env, check=True, capture_output=True,
-        text=True, timeout=120,
-    ).stdout.split()  # fmt: skip
+    session_id, token = live_session_database(env)
     port = free_port()
     env.update(HOST="127.0.0.1", PORT=str(port), WS_PORT=str(port + 1), WEB_CONCURRENCY="1")
     run = subprocess.Popen(
@@ -78,7 +57,7 @@ def servers(tmp_path_factory):
     else:
         os.killpg(run.pid, signal.SIGKILL)
         pytest.fail("scripts/run.sh did not come up")
-    yield {"http": port, "ws": port + 1, "session": out[-2], "token": out[-1], "process": run}
+    yield {"http": port, "ws": port + 1, "session": session_id, "token": token, "process": run}
     if run.poll() is None:
         os.killpg(run.pid, signal.SIGKILL)
 

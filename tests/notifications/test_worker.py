@@ -86,7 +86,7 @@ def test_with_the_broker_down_beat_sends_the_due_batches_itself(smtp, settings, 
     app.conf.update(broker_url="redis://127.0.0.1:9/0", task_always_eager=False)  # nothing listens there
     forget_connections()
     try:
-        result = send_due_notifications(now=now, fan_out=True)
+        result = send_due_notifications(now=now, batch_size=2, fan_out=True)  # several batches, one refusal
     finally:
         app.conf.update(old)
         forget_connections()
